@@ -1,0 +1,112 @@
+"""Writes a synthetic but valid playbook data folder with N tasks, for benchmarks.
+
+Every file but tasks.yml and responsibilities.yml is copied from the shipped data/, so roles, stages and sources
+are the real ones; the tasks are random but deterministic (a fixed seed), cite only earlier tasks as
+prerequisites (so there is no cycle) and are each cited by one responsibility.
+
+    python benchmarks/synthetic.py --tasks 10000 --out /tmp/catalogue-10k
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED = REPO / "data"
+TEXT = (
+    "review plan confirm schedule validate migrate configure prepare document test assess enable monitor identity "
+    "mailbox tenant workshop inventory licence network credential report environment batch cutover"
+)
+WORDS = TEXT.split(" ")
+
+
+def _modeline(stem: str) -> str:
+    return f"# yaml-language-server: $schema=../generator/schemas/{stem}.schema.json\n"
+
+
+def _ids(collection: str, stem: str) -> list[str]:
+    text = (SHIPPED / f"{stem}.yml").read_text(encoding="utf-8")
+    return [record["id"] for record in yaml.safe_load(text)[collection]]
+
+
+def _task(
+    rng: random.Random,
+    task_id: int,
+    earlier: list[int],
+    roles: list[str],
+    stages: list[str],
+    sources: list[str],
+) -> dict[str, object]:
+    task: dict[str, object] = {
+        "id": task_id,
+        "title": " ".join(rng.choice(WORDS) for _ in range(5)).capitalize(),
+        "summary": " ".join(rng.choice(WORDS) for _ in range(18)).capitalize() + ".",
+        "owner": rng.choice(roles),
+        "stage": rng.choice(stages),
+    }
+    if rng.random() < 0.4:
+        task["sources"] = sorted(rng.sample(sources, rng.randint(1, 3)))
+    if rng.random() < 0.1:
+        task["optional"] = True
+    if rng.random() < 0.1:
+        task["if_applicable"] = True
+    if earlier and rng.random() < 0.7:
+        window = earlier[-50:]
+        task["prerequisites"] = sorted(rng.sample(window, min(len(window), rng.randint(1, 3))))
+    task["source_pages"] = ["frp-migration-roles"]
+    return task
+
+
+def write_catalogue(out: Path, tasks: int, seed: int = 7) -> Path:
+    """Fill `out` with a valid data folder of `tasks` tasks; returns `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    for path in SHIPPED.glob("*.yml"):
+        if path.stem not in ("tasks", "responsibilities"):
+            shutil.copyfile(path, out / path.name)
+    rng = random.Random(seed)
+    roles, stages = _ids("roles", "roles"), _ids("migration_stages", "migration")
+    sources = _ids("migration_sources", "migration")
+    task_ids: list[int] = []
+    records = []
+    for number in range(tasks):
+        task_id = 10_000 + number * 3 + rng.randint(0, 2)
+        records.append(_task(rng, task_id, task_ids, roles, stages, sources))
+        task_ids.append(task_id)
+    responsibilities = [
+        {
+            "id": f"responsibility-{index + 1}",
+            "role": task["owner"],
+            "summary": f"Makes sure task {task['id']} is done.",
+            "stage": task["stage"],
+            "tasks": [task["id"]],
+            "source_pages": ["frp-migration-roles"],
+        }
+        for index, task in enumerate(records)
+    ]
+    _dump(out / "tasks.yml", "tasks", records)
+    _dump(out / "responsibilities.yml", "responsibilities", responsibilities)
+    return out
+
+
+def _dump(path: Path, collection: str, records: list[dict[str, object]]) -> None:
+    body = yaml.safe_dump({collection: records}, sort_keys=False, allow_unicode=True, width=110)
+    path.write_text(_modeline(path.stem) + body, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, default=1000, help="how many tasks (default 1000)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    parser.add_argument("--out", type=Path, required=True, help="folder to fill (created if missing)")
+    args = parser.parse_args()
+    write_catalogue(args.out, args.tasks, args.seed)
+    print(f"wrote {args.tasks} tasks to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""The one place where the generator's failures are named.
+
+A *problem* is something a contributor did wrong in the data: it is collected, never raised, so that one run
+reports every mistake. An *exception* stops the current step; the CLI turns each into an exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding about the data, anchored at a place a contributor can open in an editor."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    hint: str = ""
+    severity: str = "error"
+
+    def text(self) -> str:
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}{hint}"
+
+
+class PlaybookError(Exception):
+    """Base of every error the generator raises on purpose."""
+
+
+class DataError(PlaybookError):
+    """The data is invalid; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the data")
+
+
+class YamlLoadError(PlaybookError):
+    """A YAML file cannot be turned into plain data; carries the one problem that stopped it."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(problem.text())
+
+
+class UsageError(PlaybookError):
+    """The command was called wrongly (a missing folder, a bad option)."""

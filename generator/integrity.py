@@ -1,0 +1,178 @@
+"""Rules across records and files that a JSON Schema cannot state.
+
+Two phases, as in any cross-reference resolver: first index every ID, then resolve every reference against the
+index; whatever does not resolve becomes a Problem at the place it was written, with the nearest known ID.
+Values of the wrong type are left alone here: the schema check already reports them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Hashable, Iterator
+from typing import Any
+
+from generator.errors import Problem
+from generator.loader import LoadedData, field_label, show_value
+from generator.model import COLLECTION_BY_NAME, COLLECTIONS, REFERENCES, Reference
+
+
+def check_integrity(loaded: LoadedData) -> list[Problem]:
+    return [
+        *_duplicate_ids(loaded),
+        *_duplicate_orders(loaded),
+        *_unresolved_references(loaded),
+        *_prerequisite_cycles(loaded),
+        *_sources_of_cited_tasks(loaded),
+    ]
+
+
+def _id_type(collection: str) -> type:
+    return int if COLLECTION_BY_NAME[collection].integer_ids else str
+
+
+def _ids(loaded: LoadedData, collection: str) -> Iterator[tuple[int, Any]]:
+    """(index, id) of every record whose ID has the right type."""
+    wanted = _id_type(collection)
+    for index, record in enumerate(loaded.catalogue.records(collection)):
+        value = record.get("id")
+        if type(value) is wanted:
+            yield index, value
+
+
+def _duplicate_ids(loaded: LoadedData) -> Iterator[Problem]:
+    for collection in COLLECTIONS:
+        first: dict[Any, int] = {}
+        for index, value in _ids(loaded, collection.name):
+            if value not in first:
+                first[value] = index
+                continue
+            earlier = loaded.locate(collection.name, first[value], ("id",))
+            yield _problem(
+                loaded.locate(collection.name, index, ("id",)),
+                f"{collection.name}[{index}].id: duplicate {collection.label} ID {show_value(value)} "
+                f"(first used on line {earlier.line})",
+                "give each record its own ID",
+            )
+
+
+def _duplicate_orders(loaded: LoadedData) -> Iterator[Problem]:
+    for collection in COLLECTIONS:
+        first: dict[int, Any] = {}
+        for index, record in enumerate(loaded.catalogue.records(collection.name)):
+            order = record.get("order")
+            if type(order) is not int:
+                continue
+            if order in first:
+                yield _problem(
+                    loaded.locate(collection.name, index, ("order",)),
+                    f"{collection.name}[{index}].order: position {order} is taken by {show_value(first[order])}",
+                    "number the records 1, 2, 3, ... without repeats",
+                )
+            else:
+                first[order] = record.get("id")
+
+
+def _unresolved_references(loaded: LoadedData) -> Iterator[Problem]:
+    known: dict[str, set[Any]] = {}
+    for reference in REFERENCES:
+        if reference.target in loaded.unavailable or reference.collection in loaded.unavailable:
+            continue  # the file that would settle it did not load; its own problem is reported
+        if reference.target not in known:
+            known[reference.target] = {value for _, value in _ids(loaded, reference.target)}
+        yield from _resolve(loaded, reference, known[reference.target])
+
+
+def _resolve(loaded: LoadedData, reference: Reference, known: set[Any]) -> Iterator[Problem]:
+    wanted = _id_type(reference.target)
+    label = COLLECTION_BY_NAME[reference.target].label
+    for index, record in enumerate(loaded.catalogue.records(reference.collection)):
+        for subpath, value, is_key in reference.values(record):
+            if type(value) is not wanted or value in known:
+                continue
+            where = field_label((reference.collection, index, *subpath))
+            yield _problem(
+                loaded.locate(reference.collection, index, subpath, key=is_key),
+                f"{where}: unknown {label} {show_value(value)}",
+                _suggestion(value, known, reference.target),
+            )
+
+
+def _suggestion(value: Any, known: set[Any], target: str) -> str:
+    names = sorted(str(item) for item in known)
+    close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {show_value(_id_type(target)(close[0]))}?"
+    if len(names) <= 12:
+        return f"known: {', '.join(names)}" if names else f"no {target} are defined yet"
+    return f"see data/{COLLECTION_BY_NAME[target].file}.yml for the known IDs"
+
+
+def _prerequisite_cycles(loaded: LoadedData) -> Iterator[Problem]:
+    """Every cycle among task prerequisites, once per set of tasks, shown as a path back to its start."""
+    index_of = {task_id: index for index, task_id in _ids(loaded, "tasks")}
+    graph = {task_id: _prerequisites(loaded, index) for task_id, index in index_of.items()}
+    reported: set[frozenset[Any]] = set()
+    for cycle in _find_cycles(graph):
+        members = frozenset(cycle)
+        if members in reported:
+            continue
+        reported.add(members)
+        start, nxt = cycle[0], cycle[1]
+        position = graph[start].index(nxt)
+        yield _problem(
+            loaded.locate("tasks", index_of[start], ("prerequisites", position)),
+            f"tasks[{index_of[start]}].prerequisites: a dependency cycle: {' → '.join(str(t) for t in cycle)}",
+            "a task cannot wait, directly or through others, for itself: remove one of these prerequisites",
+        )
+
+
+def _prerequisites(loaded: LoadedData, index: int) -> list[Any]:
+    values = loaded.catalogue.records("tasks")[index].get("prerequisites")
+    return [value for value in values if type(value) is int] if isinstance(values, list) else []
+
+
+def _find_cycles(graph: dict[Any, list[Any]]) -> Iterator[list[Any]]:
+    """Depth-first search without recursion (catalogues run to thousands of tasks); yields each back edge's cycle."""
+    state: dict[Any, int] = {}  # 1 = on the current path, 2 = finished
+    for root in graph:
+        if root in state:
+            continue
+        path: list[Any] = [root]
+        pending: list[Iterator[Any]] = [iter(graph[root])]
+        state[root] = 1
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif nxt not in graph or state.get(nxt) == 2:
+                continue
+            elif state.get(nxt) == 1:
+                yield [*path[path.index(nxt) :], nxt]
+            else:
+                state[nxt] = 1
+                path.append(nxt)
+                pending.append(iter(graph[nxt]))
+
+
+def _sources_of_cited_tasks(loaded: LoadedData) -> Iterator[Problem]:
+    """A task cited for one migration source must apply to that source."""
+    tasks = {task_id: loaded.catalogue.records("tasks")[index] for index, task_id in _ids(loaded, "tasks")}
+    for index, record in enumerate(loaded.catalogue.records("responsibilities")):
+        by_source = record.get("tasks_by_source")
+        if not isinstance(by_source, dict):
+            continue
+        for source, task_id in by_source.items():
+            task = tasks.get(task_id) if isinstance(task_id, Hashable) else None
+            sources = task.get("sources") if task else None
+            if isinstance(sources, list) and sources and source not in sources:
+                yield _problem(
+                    loaded.locate("responsibilities", index, ("tasks_by_source", source)),
+                    f"responsibilities[{index}].tasks_by_source.{source}: task {task_id} is cited for '{source}', "
+                    f"but its sources are {', '.join(str(s) for s in sources)}",
+                    f"add '{source}' to the sources of task {task_id}, or cite the task meant for '{source}'",
+                )
+
+
+def _problem(at: Problem, message: str, hint: str) -> Problem:
+    return Problem(at.path, at.line, at.column, message, hint)

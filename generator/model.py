@@ -1,0 +1,117 @@
+"""What the playbook's data is made of: its collections, the files that hold them, and how they refer to each other.
+
+This module is declarations only. The schemas in `generator/schemas/` say what one record looks like; this says
+what a schema cannot: which field names a record of another collection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    file: str
+    label: str
+    integer_ids: bool = False
+
+
+COLLECTIONS: tuple[Collection, ...] = (
+    Collection("source_pages", "provenance", "source page"),
+    Collection("lifecycle_phases", "lifecycle", "lifecycle phase"),
+    Collection("alignment_steps", "lifecycle", "alignment step"),
+    Collection("options", "options", "option"),
+    Collection("partner_types", "options", "partner type"),
+    Collection("services_offerings", "offerings", "services offering"),
+    Collection("self_service_resources", "offerings", "self-service resource"),
+    Collection("fasttrack_phases", "fasttrack", "FastTrack phase"),
+    Collection("focus_area_groups", "fasttrack", "focus area group"),
+    Collection("focus_areas", "fasttrack", "focus area"),
+    Collection("roles", "roles", "role"),
+    Collection("migration_sources", "migration", "migration source"),
+    Collection("migration_stages", "migration", "migration stage"),
+    Collection("tasks", "tasks", "playbook task", integer_ids=True),
+    Collection("responsibilities", "responsibilities", "responsibility"),
+    Collection("glossary", "glossary", "glossary entry"),
+)
+COLLECTION_BY_NAME = {collection.name: collection for collection in COLLECTIONS}
+DATA_FILES: tuple[str, ...] = tuple(dict.fromkeys(collection.file for collection in COLLECTIONS))
+
+
+def collections_in(file: str) -> list[Collection]:
+    return [collection for collection in COLLECTIONS if collection.file == file]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field of `collection` whose values are IDs in `target`.
+
+    `field` is a dotted path: `*` steps into every list item, `{key}` names every key of a mapping and
+    `{value}` every value of one.
+    """
+
+    collection: str
+    field: str
+    target: str
+
+    def values(self, record: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], Any, bool]]:
+        """Every (path within the record, referenced ID, written as a mapping key?) in `record`."""
+        yield from _walk(record, tuple(self.field.split(".")), ())
+
+
+def _walk(value: Any, steps: tuple[str, ...], path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any, bool]]:
+    if not steps:
+        yield path, value, False
+        return
+    step, rest = steps[0], steps[1:]
+    if step == "*" and isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, rest, (*path, index))
+    elif step == "{key}" and isinstance(value, dict):
+        for key in value:
+            yield (*path, key), key, True
+    elif step == "{value}" and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, rest, (*path, key))
+    elif isinstance(value, dict) and step in value:
+        yield from _walk(value[step], rest, (*path, step))
+
+
+REFERENCES: tuple[Reference, ...] = (
+    Reference("alignment_steps", "lifecycle_phase", "lifecycle_phases"),
+    Reference("options", "lifecycle_phases.*", "lifecycle_phases"),
+    Reference("options", "partner_types.*", "partner_types"),
+    Reference("options", "uses_options.*", "options"),
+    Reference("partner_types", "option", "options"),
+    Reference("services_offerings", "lifecycle_phases.*", "lifecycle_phases"),
+    Reference("self_service_resources", "option", "options"),
+    Reference("focus_areas", "group", "focus_area_groups"),
+    Reference("roles", "limits.*.except_sources.*", "migration_sources"),
+    Reference("tasks", "owner", "roles"),
+    Reference("tasks", "stage", "migration_stages"),
+    Reference("tasks", "sources.*", "migration_sources"),
+    Reference("tasks", "prerequisites.*", "tasks"),
+    Reference("responsibilities", "role", "roles"),
+    Reference("responsibilities", "stage", "migration_stages"),
+    Reference("responsibilities", "tasks.*", "tasks"),
+    Reference("responsibilities", "tasks_by_source.{key}", "migration_sources"),
+    Reference("responsibilities", "tasks_by_source.{value}", "tasks"),
+    Reference("responsibilities", "involves.*", "roles"),
+    *(Reference(c.name, "source_pages.*", "source_pages") for c in COLLECTIONS if c.name != "source_pages"),
+)
+
+
+@dataclass
+class Catalogue:
+    """Every collection's records, in file order, with an index by ID."""
+
+    collections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def records(self, name: str) -> list[dict[str, Any]]:
+        return self.collections.get(name, [])
+
+    def index(self, name: str) -> dict[Any, dict[str, Any]]:
+        return {record.get("id"): record for record in self.records(name)}

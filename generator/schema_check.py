@@ -1,0 +1,161 @@
+"""Checks each data file against its JSON Schema and words every failure for a contributor.
+
+The schemas are the contract editors see too (each data file's first line points at one); this module only
+translates the validator's findings into `path:line:col` problems with a hint, in words about YAML, not Python.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import jsonschema_rs
+
+from generator.errors import Problem
+from generator.loader import DataFile, LoadedData, field_label, show_value, type_name
+from generator.model import DATA_FILES
+
+SCHEMA_SUFFIX = ".schema.json"
+COMMON_SCHEMA = f"common{SCHEMA_SUFFIX}"
+
+
+def schema_names() -> list[str]:
+    return [f"{stem}{SCHEMA_SUFFIX}" for stem in DATA_FILES] + [COMMON_SCHEMA]
+
+
+@cache
+def read_schema(name: str) -> dict[str, Any]:
+    return json.loads((files("generator") / "schemas" / name).read_text(encoding="utf-8"))
+
+
+@cache
+def validator_for(stem: str) -> jsonschema_rs.Draft202012Validator:
+    """A compiled validator; the shared definitions are found by the relative name the data files' schemas use."""
+    registry = jsonschema_rs.Registry([(name, read_schema(name)) for name in schema_names()])
+    return jsonschema_rs.Draft202012Validator(read_schema(f"{stem}{SCHEMA_SUFFIX}"), registry=registry)
+
+
+def check_schemas(loaded: LoadedData) -> list[Problem]:
+    problems: list[Problem] = []
+    for data_file in loaded.files.values():
+        document = data_file.document
+        if document is None or not isinstance(document.data, dict):
+            continue
+        for error in validator_for(data_file.stem).iter_errors(document.data):
+            problems.extend(_describe(error, data_file))
+    return problems
+
+
+def _describe(error: jsonschema_rs.ValidationError, data_file: DataFile) -> list[Problem]:
+    """One or more problems for a validator error (an unexpected-fields error names each field)."""
+    path = tuple(error.instance_path)
+    kind = error.kind.name
+    schema = _subschema(data_file.stem, list(error.schema_path)[:-1])
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        return [_unknown_field(data_file, path, key, allowed) for key in error.instance if key not in allowed]
+    message, hint = _wording(kind, error, schema)
+    return [_at(data_file, path, f"{_where(path)}{message}", hint, key=kind == "required")]
+
+
+def _subschema(stem: str, schema_path: list[str | int]) -> dict[str, Any]:
+    """The schema object holding the failed keyword. Paths that start at `$defs` are in the shared schema,
+    since every `$ref` of ours points there."""
+    node: Any = read_schema(COMMON_SCHEMA if schema_path[:1] == ["$defs"] else f"{stem}{SCHEMA_SUFFIX}")
+    for step in schema_path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return {}
+    return node if isinstance(node, dict) else {}
+
+
+def _at(data_file: DataFile, path: tuple[Any, ...], message: str, hint: str, *, key: bool = False) -> Problem:
+    positions = data_file.document.positions  # type: ignore[union-attr]
+    line, column = positions.locate_key(path) if key and path else positions.locate(path)
+    return Problem(data_file.display, line, column, message, hint)
+
+
+def _where(path: tuple[Any, ...]) -> str:
+    return f"{field_label(path)}: " if path else ""
+
+
+def _unknown_field(data_file: DataFile, path: tuple[Any, ...], key: str, allowed: list[str]) -> Problem:
+    what = "collection" if not path else "field"
+    close = difflib.get_close_matches(key, allowed, n=1)
+    if key == "<<":
+        hint = "merge keys are not supported; write the fields out"
+    elif close:
+        hint = f"did you mean '{close[0]}'?"
+    else:
+        hint = f"allowed: {', '.join(allowed)}"
+    return _at(data_file, (*path, key), f"{_where(path)}unknown {what} '{key}'", hint, key=True)
+
+
+_TYPE_WORDS = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "empty",
+}
+
+
+def _wording(kind: str, error: jsonschema_rs.ValidationError, schema: dict[str, Any]) -> tuple[str, str]:
+    """The message and hint for one failed keyword."""
+    value, hint = error.instance, str(schema.get("x-hint", ""))
+    if kind == "required":
+        name = error.kind.property
+        return f"the required field '{name}' is missing", f"add '{name}:' to this record"
+    if kind == "type":
+        return _type_wording(schema.get("type"), value, hint)
+    if kind == "enum":
+        options = [str(option) for option in schema.get("enum", [])]
+        close = difflib.get_close_matches(str(value), options, n=1)
+        suggestion = f"did you mean '{close[0]}'?" if close else ""
+        return f"{show_value(value)} is not one of: {', '.join(options)}", suggestion
+    if kind in ("pattern", "minLength") and isinstance(value, str) and not value.strip():
+        return "must not be empty", "write the text, or remove the field if it is optional"
+    if kind == "pattern":
+        return f"{show_value(value)} is not in the expected form", hint
+    if kind == "maxLength":
+        return f"{show_value(value)} is longer than {schema.get('maxLength')} characters", hint
+    if kind == "minItems":
+        return "must not be an empty list", hint or "add an item, or remove the field"
+    if kind == "minProperties":
+        return "must not be empty", "add an entry, or remove the field"
+    if kind == "uniqueItems":
+        return _duplicate_items(value)
+    if kind == "minimum":
+        return f"{show_value(value)} is below the minimum of {schema.get('minimum')}", hint
+    if kind == "propertyNames":
+        return f"{show_value(value)} has a key that is not allowed", hint
+    return error.message, hint
+
+
+def _type_wording(expected: Any, value: Any, hint: str) -> tuple[str, str]:
+    wanted = " or ".join(
+        _TYPE_WORDS.get(name, name) for name in ([expected] if isinstance(expected, str) else expected)
+    )
+    message = f"must be {wanted}, not {type_name(value)}"
+    if (expected == "string" and isinstance(value, (bool, int, float))) or (expected == "string" and value is None):
+        return message, "put the value in quotes to keep it as text"
+    if expected == "boolean" and isinstance(value, str):
+        return message, "write true or false; yes, no, on and off are plain text in YAML 1.2"
+    if expected == "integer" and isinstance(value, str) and value.isdigit():
+        return message, "write the number without quotes or leading zeros"
+    return message, hint
+
+
+def _duplicate_items(value: Any) -> tuple[str, str]:
+    seen: list[Any] = []
+    for item in value:
+        if item in seen:
+            return f"lists {show_value(item)} more than once", "remove the repeated item"
+        seen.append(item)
+    return "lists the same item more than once", "remove the repeated item"
