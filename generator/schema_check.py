@@ -145,6 +145,8 @@ def _type_wording(expected: Any, value: Any, hint: str) -> tuple[str, str]:
     message = f"must be {wanted}, not {type_name(value)}"
     if (expected == "string" and isinstance(value, (bool, int, float))) or (expected == "string" and value is None):
         return message, "put the value in quotes to keep it as text"
+    if expected == "array" and isinstance(value, (str, int)):
+        return message, f"write it as a list, even of one item: [{value}]"
     if expected == "boolean" and isinstance(value, str):
         return message, "write true or false; yes, no, on and off are plain text in YAML 1.2"
     if expected == "integer" and isinstance(value, str) and value.isdigit():

@@ -1,0 +1,117 @@
+"""`playbook validate` as a contributor runs it: output formats, exit codes, and never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO
+
+EDIT = ("    owner: support\n", "    owner: suport\n")
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def break_owner(data_dir: Path) -> None:
+    path = data_dir / "tasks.yml"
+    path.write_text(path.read_text().replace(*EDIT, 1))
+
+
+def test_shipped_data_is_valid():
+    result = run("validate", cwd=REPO)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "data: no problems found\n"
+
+
+def test_invalid_data_exits_1_with_path_line_col_and_no_traceback(data_dir: Path):
+    break_owner(data_dir)
+
+    result = run("validate", cwd=data_dir.parent)
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "data/tasks.yml:10:12: error: tasks[1].owner: unknown role 'suport' (did you mean 'support'?)",
+        "data: 1 error in 1 file",
+    ]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_github_format_prints_workflow_annotations(data_dir: Path):
+    break_owner(data_dir)
+
+    result = run("validate", "--format", "github", cwd=data_dir.parent)
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        "::error file=data/tasks.yml,line=10,col=12::tasks[1].owner: unknown role 'suport' (did you mean 'support'?)"
+    )
+
+
+def test_json_format_is_a_list_of_objects(data_dir: Path):
+    break_owner(data_dir)
+
+    result = run("validate", "--format", "json", cwd=data_dir.parent)
+
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == [
+        {
+            "file": "data/tasks.yml",
+            "line": 10,
+            "column": 12,
+            "severity": "error",
+            "message": "tasks[1].owner: unknown role 'suport'",
+            "hint": "did you mean 'support'?",
+        }
+    ]
+
+
+def test_json_format_of_valid_data_is_an_empty_list(data_dir: Path):
+    result = run("validate", "--format", "json", cwd=data_dir.parent)
+
+    assert (result.returncode, json.loads(result.stdout)) == (0, [])
+
+
+def test_data_option_and_relative_paths(data_dir: Path):
+    break_owner(data_dir)
+
+    elsewhere = data_dir.parent / "elsewhere"
+    elsewhere.mkdir()
+
+    result = run("validate", "--data", "../data", cwd=elsewhere)
+
+    assert result.stderr.startswith("../data/tasks.yml:10:12: error:")
+
+
+def test_usage_errors_exit_2(tmp_path: Path):
+    missing = run("validate", "--data", "nowhere", cwd=tmp_path)
+    bad_format = run("validate", "--format", "xml", cwd=tmp_path)
+
+    assert missing.returncode == 2 and "data folder not found: nowhere" in missing.stderr
+    assert bad_format.returncode == 2 and "'xml' is not one of" in bad_format.stderr
+    assert "Traceback" not in missing.stderr + bad_format.stderr
+
+
+def test_help_shows_examples_and_exit_codes(tmp_path: Path):
+    result = run("validate", "--help", cwd=tmp_path)
+
+    assert result.returncode == 0
+    assert "playbook validate --data path/to/data --format json" in result.stdout
+    assert "2  usage error" in result.stdout
+
+
+def test_a_broken_file_does_not_hide_problems_in_others(data_dir: Path):
+    (data_dir / "glossary.yml").write_bytes(b"\xff\xfe")
+    break_owner(data_dir)
+
+    result = run("validate", cwd=data_dir.parent)
+
+    assert "data/glossary.yml:1:1: error: the file is not UTF-8 text" in result.stderr
+    assert "data/tasks.yml:10:12: error: tasks[1].owner: unknown role 'suport'" in result.stderr
+    assert result.stderr.splitlines()[-1] == "data: 2 errors in 2 files"

@@ -1,0 +1,32 @@
+"""The README's Quickstart stays true: two commands, the second of which CI runs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def quickstart_commands() -> list[str]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```(?:sh|bash)\n(.*?)```", section, re.S)
+    assert block, "the Quickstart has no shell block"
+    return [line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_quickstart_is_exactly_two_commands_and_ci_runs_the_second():
+    commands = quickstart_commands()
+
+    assert len(commands) == 2
+    assert "playbook" in commands[0]
+    assert "pytest" in commands[1]
+    ci_script = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert commands[1] in ci_script
+
+
+def test_the_code_is_lint_clean():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
