@@ -16,28 +16,31 @@ class Collection:
     name: str
     file: str
     label: str
+    #: What a hand-written page writes to link to one: `[[task:3306]]`.
+    kind: str
     integer_ids: bool = False
 
 
 COLLECTIONS: tuple[Collection, ...] = (
-    Collection("source_pages", "provenance", "source page"),
-    Collection("lifecycle_phases", "lifecycle", "lifecycle phase"),
-    Collection("alignment_steps", "lifecycle", "alignment step"),
-    Collection("options", "options", "option"),
-    Collection("partner_types", "options", "partner type"),
-    Collection("services_offerings", "offerings", "services offering"),
-    Collection("self_service_resources", "offerings", "self-service resource"),
-    Collection("fasttrack_phases", "fasttrack", "FastTrack phase"),
-    Collection("focus_area_groups", "fasttrack", "focus area group"),
-    Collection("focus_areas", "fasttrack", "focus area"),
-    Collection("roles", "roles", "role"),
-    Collection("migration_sources", "migration", "migration source"),
-    Collection("migration_stages", "migration", "migration stage"),
-    Collection("tasks", "tasks", "playbook task", integer_ids=True),
-    Collection("responsibilities", "responsibilities", "responsibility"),
-    Collection("glossary", "glossary", "glossary entry"),
+    Collection("source_pages", "provenance", "source page", "source-page"),
+    Collection("lifecycle_phases", "lifecycle", "lifecycle phase", "phase"),
+    Collection("alignment_steps", "lifecycle", "alignment step", "step"),
+    Collection("options", "options", "option", "option"),
+    Collection("partner_types", "options", "partner type", "partner-type"),
+    Collection("services_offerings", "offerings", "services offering", "offering"),
+    Collection("self_service_resources", "offerings", "self-service resource", "resource"),
+    Collection("fasttrack_phases", "fasttrack", "FastTrack phase", "fasttrack-phase"),
+    Collection("focus_area_groups", "fasttrack", "focus area group", "focus-group"),
+    Collection("focus_areas", "fasttrack", "focus area", "focus-area"),
+    Collection("roles", "roles", "role", "role"),
+    Collection("migration_sources", "migration", "migration source", "source"),
+    Collection("migration_stages", "migration", "migration stage", "stage"),
+    Collection("tasks", "tasks", "playbook task", "task", integer_ids=True),
+    Collection("responsibilities", "responsibilities", "responsibility", "responsibility"),
+    Collection("glossary", "glossary", "glossary entry", "term"),
 )
 COLLECTION_BY_NAME = {collection.name: collection for collection in COLLECTIONS}
+COLLECTION_BY_KIND = {collection.kind: collection for collection in COLLECTIONS}
 DATA_FILES: tuple[str, ...] = tuple(dict.fromkeys(collection.file for collection in COLLECTIONS))
 
 

@@ -1,0 +1,118 @@
+"""Where each entity lives in the site: its page, or an anchor on its parent's page; and links between them.
+
+Addresses are Markdown source paths (`tasks/3306.md`), so MkDocs, or any engine that reads Markdown, turns the
+relative links into URLs and can check them.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import Any
+
+from generator.escape import Markdown, escape_html, escape_markdown
+from generator.model import COLLECTION_BY_NAME, Catalogue
+
+Record = dict[str, Any]
+
+#: Collections with a page of their own.
+OWN_PAGES = {
+    "options": "options/{id}.md",
+    "lifecycle_phases": "lifecycle/{id}.md",
+    "fasttrack_phases": "fasttrack/phases/{id}.md",
+    "focus_area_groups": "fasttrack/focus-areas/{id}.md",
+    "services_offerings": "services/{id}.md",
+    "roles": "roles/{id}.md",
+    "migration_sources": "sources/{id}.md",
+    "migration_stages": "stages/{id}.md",
+    "tasks": "tasks/{id}.md",
+}
+#: Collections shown as a section of their parent's page: (parent collection, the field naming the parent).
+ON_PARENT_PAGE = {
+    "partner_types": ("options", "option"),
+    "self_service_resources": ("options", "option"),
+    "focus_areas": ("focus_area_groups", "group"),
+    "responsibilities": ("roles", "role"),
+}
+#: Collections shown as a section of one fixed page.
+ON_FIXED_PAGE = {
+    "alignment_steps": "lifecycle/index.md",
+    "glossary": "glossary.md",
+    "source_pages": "provenance.md",
+}
+SECTION_INDEXES = {
+    "options": "options/index.md",
+    "lifecycle_phases": "lifecycle/index.md",
+    "fasttrack_phases": "fasttrack/index.md",
+    "services_offerings": "services/index.md",
+    "roles": "roles/index.md",
+    "migration_sources": "sources/index.md",
+    "migration_stages": "stages/index.md",
+    "tasks": "tasks/index.md",
+}
+
+
+@dataclass(frozen=True)
+class Address:
+    src_uri: str
+    anchor: str | None = None
+
+
+def anchor_id(collection: str, record_id: Any) -> str:
+    """An HTML id that no heading of the page can take, since headings never start with the kind and a dash."""
+    return f"{COLLECTION_BY_NAME[collection].kind}-{record_id}"
+
+
+def address(collection: str, record: Record) -> Address:
+    if collection in OWN_PAGES:
+        return Address(OWN_PAGES[collection].format(id=record["id"]))
+    if collection in ON_PARENT_PAGE:
+        parent, field = ON_PARENT_PAGE[collection]
+        return Address(OWN_PAGES[parent].format(id=record[field]), anchor_id(collection, record["id"]))
+    return Address(ON_FIXED_PAGE[collection], anchor_id(collection, record["id"]))
+
+
+def display_name(collection: str, record: Record) -> str:
+    if collection == "tasks":
+        return f"Task {record['id']}"
+    for field in ("name", "title", "term"):
+        if field in record:
+            return str(record[field])
+    return str(record["id"])
+
+
+def relative_link(from_uri: str, to_uri: str, anchor: str | None = None) -> str:
+    target = "" if to_uri == from_uri else posixpath.relpath(to_uri, posixpath.dirname(from_uri) or ".")
+    return target + (f"#{anchor}" if anchor else "")
+
+
+class Linker:
+    """Links from one page to entities and pages, as Markdown."""
+
+    def __init__(self, from_uri: str, catalogue: Catalogue) -> None:
+        self.from_uri = from_uri
+        self.catalogue = catalogue
+        self._indexes: dict[str, dict[Any, Record]] = {}
+
+    def record(self, collection: str, record_id: Any) -> Record:
+        if collection not in self._indexes:
+            self._indexes[collection] = self.catalogue.index(collection)
+        return self._indexes[collection][record_id]
+
+    def to(self, collection: str, record_or_id: Any, text: object = None) -> Markdown:
+        """A link to an entity given by record or ID; the text defaults to the entity's name."""
+        record = record_or_id if isinstance(record_or_id, dict) else self.record(collection, record_or_id)
+        where = address(collection, record)
+        label = escape_markdown(display_name(collection, record) if text is None else text)
+        return Markdown(f"[{label}]({relative_link(self.from_uri, where.src_uri, where.anchor)})")
+
+    def page(self, to_uri: str, text: object) -> Markdown:
+        return Markdown(f"[{escape_markdown(text)}]({relative_link(self.from_uri, to_uri)})")
+
+    def index(self, collection: str, text: object) -> Markdown:
+        return self.page(SECTION_INDEXES[collection], text)
+
+    @staticmethod
+    def anchor(collection: str, record: Record) -> Markdown:
+        """An invisible target for links to an entity that lives inside another page."""
+        return Markdown(f'<a id="{escape_html(anchor_id(collection, record["id"]))}"></a>')

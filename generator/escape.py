@@ -1,0 +1,60 @@
+"""Escaping data values for the place they land: Markdown text, table cells, HTML, URLs.
+
+Data comes from pull requests, so a value is text until proven otherwise: a title such as
+`<script>alert(1)</script>` or `[x](javascript:alert(1))` must show as those characters, never become markup or a
+link. Templates escape by default (see `render`); what they must not escape is wrapped in `Markdown`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import quote
+
+# Characters that make inline markup anywhere in a line: emphasis, code, links (brackets suffice: `](` needs one),
+# attribute lists, table cells. Each is one Python-Markdown lets a backslash escape ('|' via its tables
+# extension); escaping any other character would leave a visible backslash, so '<', '>' and '&' become entities.
+_BACKSLASHED = re.compile(r"([\\`*_{}\[\]|])")
+# Characters that make a block only at the start of a line: a heading, a list item, a numbered list item.
+_BLOCK_START = re.compile(r"^([#+-]|\d+(?=\.))")
+_WHITESPACE = re.compile(r"\s+")
+SAFE_SCHEMES = ("https://", "mailto:")
+
+
+class Markdown(str):
+    """Text that is already Markdown: produced by our own helpers, never straight from data."""
+
+    __slots__ = ()
+
+
+def escape_markdown(value: object) -> Markdown:
+    """Any value as literal Markdown text, on one line (so it is also safe in a table cell or a heading)."""
+    if isinstance(value, Markdown):
+        return value
+    text = _WHITESPACE.sub(" ", str(value)).strip()
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return Markdown(_BLOCK_START.sub(_escape_block_start, _BACKSLASHED.sub(r"\\\1", text)))
+
+
+def _escape_block_start(match: re.Match[str]) -> str:
+    marker = match.group(0)
+    return marker + "\\" if marker[0].isdigit() else "\\" + marker  # `12\.` for a number, `\#` for a sign
+
+
+def escape_html(value: object) -> str:
+    """For HTML text and attribute values (the theme does not escape page tags or the footer for us)."""
+    return html.escape(str(value), quote=True)
+
+
+def safe_url(url: str) -> str | None:
+    """The URL, percent-encoded where Markdown or HTML would misread it, if its scheme is allowed; else None."""
+    if not isinstance(url, str) or not url.startswith(SAFE_SCHEMES) or any(ch.isspace() for ch in url):
+        return None
+    return quote(url, safe="/:?#[]@!$&'*+,;=%~-._").replace("(", "%28").replace(")", "%29")
+
+
+def markdown_link(text: object, url: str) -> Markdown:
+    """A link to a URL from the data; an unsafe URL leaves the text alone, unlinked."""
+    target = safe_url(url)
+    label = escape_markdown(text)
+    return Markdown(f"[{label}]({target})") if target else label

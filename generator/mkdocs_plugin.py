@@ -1,0 +1,118 @@
+"""The MkDocs plugin: a thin shell that feeds the generator's pages to MkDocs.
+
+All the work happens in plain Python (validate, render, shortlinks); this module only wires it to MkDocs events.
+Generated pages are virtual files: nothing is written into the docs folder or the data folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page as MkDocsPage
+
+from generator.errors import Problem
+from generator.loader import LoadedData
+from generator.render import Origin, OriginLookup, Page, SiteRenderer
+from generator.report import render
+from generator.shortlinks import resolve_shortlinks
+from generator.site_text import abbreviations, footer_html
+from generator.validate import validate_data
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class PlaybookConfig(base.Config):
+    data_dir = c.Dir(exists=False, default="data")
+    """Folder of the YAML data files, relative to mkdocs.yml."""
+    templates_dir = c.Dir(exists=False, default="overrides")
+    """Folder whose `*.md.j2` files replace the generator's page templates of the same name."""
+    data_edit_uri = c.Optional(c.Type(str))
+    """Edit link base for data files, like edit_uri; by default edit_uri with the docs folder's part swapped."""
+    edit_line_anchor = c.Type(str, default="#L{line}")
+    """Appended to a data file's edit link to open it at the entity's line; empty where the host has none."""
+
+
+class PlaybookPlugin(BasePlugin[PlaybookConfig]):
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        data_dir = Path(self.config.data_dir)
+        validation = validate_data(data_dir)
+        if not validation.ok:
+            raise PluginError(
+                "the playbook data is invalid:\n" + render(validation.problems, "text", subject=str(data_dir))
+            )
+        self.loaded = validation.loaded
+        self.repo_root = Path(config.config_file_path).resolve().parent
+        self.generated: dict[str, Page] = {}
+        self.problems: list[Problem] = []
+        self.abbreviations = abbreviations(self.loaded.catalogue)
+        config.copyright = footer_html(self.loaded.catalogue, config.copyright)
+        return config
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        renderer = SiteRenderer(self.loaded.catalogue, _origins(self.loaded), [Path(self.config.templates_dir)])
+        for page in renderer.pages():
+            if files.get_file_from_path(page.src_uri) is not None:
+                raise PluginError(f"{config.docs_dir}/{page.src_uri} is generated from the data; rename the page")
+            files.append(File.generated(config, page.src_uri, content=page.markdown()))
+            self.generated[page.src_uri] = page
+        return files
+
+    @event_priority(50)  # before other plugins see the Markdown, so they see links, not [[...]]
+    def on_page_markdown(self, markdown: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
+        generated = self.generated.get(page.file.src_uri)
+        if generated is not None:
+            page.edit_url = self._data_edit_url(config, generated.origin)
+        else:
+            display = os.path.relpath(Path(config.docs_dir) / page.file.src_path)
+            resolved = resolve_shortlinks(markdown, page.file.src_uri, display, self.loaded.catalogue)
+            self.problems.extend(resolved.problems)
+            markdown = resolved.markdown
+        return markdown + self.abbreviations
+
+    def on_env(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
+        # Pages are turned into HTML before this event; every unresolved [[...]] of every page is known by now.
+        if self.problems:
+            raise PluginError("links to unknown IDs:\n" + render(sorted(self.problems), "text", subject="content"))
+        return env
+
+    def on_serve(self, server: LiveReloadServer, config: MkDocsConfig, builder: Any) -> LiveReloadServer:
+        for folder in (Path(self.config.data_dir), Path(self.config.templates_dir), TEMPLATES):
+            if folder.is_dir():
+                server.watch(str(folder))
+        return server
+
+    def _data_edit_url(self, config: MkDocsConfig, origin: Origin | None) -> str | None:
+        if origin is None or not config.repo_url:
+            return None
+        base_uri = self.config.data_edit_uri or _swap_docs_dir(config, self.repo_root, Path(self.config.data_dir))
+        if base_uri is None:
+            return None
+        anchor = self.config.edit_line_anchor.format(line=origin.line) if self.config.edit_line_anchor else ""
+        return f"{config.repo_url.rstrip('/')}/{base_uri.strip('/')}/{origin.file}{anchor}"
+
+
+def _origins(loaded: LoadedData) -> OriginLookup:
+    def origin(collection: str, index: int) -> Origin | None:
+        where = loaded.locate(collection, index)
+        return Origin(Path(where.path).name, where.line)
+
+    return origin
+
+
+def _swap_docs_dir(config: MkDocsConfig, repo_root: Path, data_dir: Path) -> str | None:
+    """`edit/main/content/` → `edit/main/data/`: the data folder's edit link, from the docs folder's."""
+    edit_uri = (config.edit_uri or "").strip("/")
+    docs = Path(config.docs_dir).resolve().relative_to(repo_root).as_posix()
+    if not edit_uri.endswith(docs):
+        return None
+    data = data_dir.resolve().relative_to(repo_root).as_posix()
+    return edit_uri[: len(edit_uri) - len(docs)] + data

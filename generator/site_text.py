@@ -1,0 +1,25 @@
+"""Text every page carries: acronym definitions for hover expansion, and the footer naming the source pages."""
+
+from __future__ import annotations
+
+from generator.escape import escape_html
+from generator.model import Catalogue
+
+
+def abbreviations(catalogue: Catalogue) -> str:
+    """Definitions for Markdown's abbr extension, so every acronym on a page expands on hover."""
+    lines = [
+        f"*[{entry['term']}]: {' '.join(str(entry['expansion']).split())}"
+        for entry in sorted(catalogue.records("glossary"), key=lambda entry: entry["term"])
+    ]
+    return "\n\n" + "\n".join(lines) + "\n" if lines else ""
+
+
+def footer_html(catalogue: Catalogue, existing: str | None) -> str:
+    """The footer line: the source pages and their dates, escaped (the theme prints it as HTML)."""
+    pages = [
+        f"{escape_html(page['title'])} ({escape_html(page.get('date', 'undated'))})"
+        for page in catalogue.records("source_pages")
+    ]
+    facts = "Facts from: " + "; ".join(pages) + ". Wording our own." if pages else ""
+    return " ".join(part for part in (existing or "", facts) if part)
