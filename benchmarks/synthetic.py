@@ -1,8 +1,8 @@
 """Writes a synthetic but valid playbook data folder with N tasks, for benchmarks.
 
-Every file but tasks.yml and responsibilities.yml is copied from the shipped data/, so roles, stages and sources
-are the real ones; the tasks are random but deterministic (a fixed seed), cite only earlier tasks as
-prerequisites (so there is no cycle) and are each cited by one responsibility.
+The shipped data/ is the base, so roles, stages, sources and the real tasks (which the hand-written pages
+link to) are all there; random but deterministic tasks (a fixed seed) are added until there are N, each citing
+only earlier synthetic tasks as prerequisites (so there is no cycle) and each cited by one responsibility.
 
     python benchmarks/synthetic.py --tasks 10000 --out /tmp/catalogue-10k
 """
@@ -32,6 +32,10 @@ def _modeline(stem: str) -> str:
 def _ids(collection: str, stem: str) -> list[str]:
     text = (SHIPPED / f"{stem}.yml").read_text(encoding="utf-8")
     return [record["id"] for record in yaml.safe_load(text)[collection]]
+
+
+def _shipped(collection: str) -> list[dict[str, object]]:
+    return yaml.safe_load((SHIPPED / f"{collection}.yml").read_text(encoding="utf-8"))[collection]
 
 
 def _task(
@@ -71,13 +75,14 @@ def write_catalogue(out: Path, tasks: int, seed: int = 7) -> Path:
     rng = random.Random(seed)
     roles, stages = _ids("roles", "roles"), _ids("migration_stages", "migration")
     sources = _ids("migration_sources", "migration")
+    shipped_tasks = _shipped("tasks")
+    records = list(shipped_tasks)
     task_ids: list[int] = []
-    records = []
-    for number in range(tasks):
+    for number in range(max(0, tasks - len(records))):
         task_id = 10_000 + number * 3 + rng.randint(0, 2)
         records.append(_task(rng, task_id, task_ids, roles, stages, sources))
         task_ids.append(task_id)
-    responsibilities = [
+    responsibilities = _shipped("responsibilities") + [
         {
             "id": f"responsibility-{index + 1}",
             "role": task["owner"],
@@ -86,7 +91,7 @@ def write_catalogue(out: Path, tasks: int, seed: int = 7) -> Path:
             "tasks": [task["id"]],
             "source_pages": ["frp-migration-roles"],
         }
-        for index, task in enumerate(records)
+        for index, task in enumerate(records[len(shipped_tasks) :])
     ]
     _dump(out / "tasks.yml", "tasks", records)
     _dump(out / "responsibilities.yml", "responsibilities", responsibilities)

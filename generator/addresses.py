@@ -63,6 +63,18 @@ def anchor_id(collection: str, record_id: Any) -> str:
     return f"{COLLECTION_BY_NAME[collection].kind}-{record_id}"
 
 
+#: Rows a listing shows before it continues on a further page: a page stays small however large the catalogue.
+PER_PAGE = 25
+
+
+def continuation_uri(src_uri: str, number: int) -> str:
+    """Page `number` of a listing that starts on `src_uri`: `roles/mvm.md` → `roles/mvm/page-2.md`."""
+    if number == 1:
+        return src_uri
+    stem = src_uri.removesuffix(".md").removesuffix("/index")
+    return f"{stem}/page-{number}.md"
+
+
 def address(collection: str, record: Record) -> Address:
     if collection in OWN_PAGES:
         return Address(OWN_PAGES[collection].format(id=record["id"]))
@@ -86,12 +98,31 @@ def relative_link(from_uri: str, to_uri: str, anchor: str | None = None) -> str:
     return target + (f"#{anchor}" if anchor else "")
 
 
+class SiteMap:
+    """Every entity's address, including those whose place on a paged listing depends on their position."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self._placed: dict[tuple[str, Any], Address] = {}
+        by_role: dict[str, int] = {}
+        for responsibility in catalogue.records("responsibilities"):
+            position = by_role.get(responsibility["role"], 0)
+            by_role[responsibility["role"]] = position + 1
+            home = address("responsibilities", responsibility)
+            page = continuation_uri(home.src_uri, position // PER_PAGE + 1)
+            self._placed[("responsibilities", responsibility["id"])] = Address(page, home.anchor)
+
+    def address(self, collection: str, record: Record) -> Address:
+        return self._placed.get((collection, record["id"])) or address(collection, record)
+
+
 class Linker:
     """Links from one page to entities and pages, as Markdown."""
 
-    def __init__(self, from_uri: str, catalogue: Catalogue) -> None:
+    def __init__(self, from_uri: str, site_map: SiteMap) -> None:
         self.from_uri = from_uri
-        self.catalogue = catalogue
+        self.site_map = site_map
+        self.catalogue = site_map.catalogue
         self._indexes: dict[str, dict[Any, Record]] = {}
 
     def record(self, collection: str, record_id: Any) -> Record:
@@ -102,7 +133,7 @@ class Linker:
     def to(self, collection: str, record_or_id: Any, text: object = None) -> Markdown:
         """A link to an entity given by record or ID; the text defaults to the entity's name."""
         record = record_or_id if isinstance(record_or_id, dict) else self.record(collection, record_or_id)
-        where = address(collection, record)
+        where = self.site_map.address(collection, record)
         label = escape_markdown(display_name(collection, record) if text is None else text)
         return Markdown(f"[{label}]({relative_link(self.from_uri, where.src_uri, where.anchor)})")
 

@@ -59,6 +59,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         renderer = SiteRenderer(self.loaded.catalogue, _origins(self.loaded), [Path(self.config.templates_dir)])
+        self.site_map = renderer.site_map
         for page in renderer.pages():
             if files.get_file_from_path(page.src_uri) is not None:
                 raise PluginError(f"{config.docs_dir}/{page.src_uri} is generated from the data; rename the page")
@@ -73,7 +74,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             page.edit_url = self._data_edit_url(config, generated.origin)
         else:
             display = os.path.relpath(Path(config.docs_dir) / page.file.src_path)
-            resolved = resolve_shortlinks(markdown, page.file.src_uri, display, self.loaded.catalogue)
+            resolved = resolve_shortlinks(markdown, page.file.src_uri, display, self.site_map)
             self.problems.extend(resolved.problems)
             markdown = resolved.markdown
         return markdown + self.abbreviations

@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
-from generator.addresses import OWN_PAGES, SECTION_INDEXES, Linker, address
+from generator.addresses import OWN_PAGES, PER_PAGE, SECTION_INDEXES, Linker, SiteMap, address, continuation_uri
 from generator.escape import Markdown, escape_html, escape_markdown, markdown_link
 from generator.model import Catalogue
 from generator.relations import Relations
@@ -85,20 +85,30 @@ class SiteRenderer:
 
     def __post_init__(self) -> None:
         self.relations = Relations(self.catalogue)
+        self.site_map = SiteMap(self.catalogue)
         self.environment = make_environment(self.override_dirs)
 
     def pages(self) -> list[Page]:
         return [*self._index_pages(), *self._entity_pages()]
 
     def _render(self, template: str, src_uri: str, **context: Any) -> str:
-        linker = Linker(src_uri, self.catalogue)
         return self.environment.get_template(template).render(
-            x=linker, r=self.relations, c=self.catalogue, notices=self.notices, tag_of=tag_label, **context
+            x=Linker(src_uri, self.site_map), r=self.relations, c=self.catalogue, notices=self.notices, **context
         )
+
+    def _paged(self, template: str, src_uri: str, lists: dict[str, list[Any]], **context: Any) -> Iterator[str]:
+        """The page, and as many continuation pages as its longest list needs; each gets its share of every list."""
+        count = max([1, *((len(items) + PER_PAGE - 1) // PER_PAGE for items in lists.values())])
+        for number in range(1, count + 1):
+            pager = Pager(src_uri, number, count)
+            chunks = {name: items[pager.offset : pager.offset + PER_PAGE] for name, items in lists.items()}
+            yield self._render(template, pager.uri, pager=pager, lists=chunks, **context)
 
     def _index_pages(self) -> Iterator[Page]:
         for collection, src_uri in SECTION_INDEXES.items():
-            yield Page(src_uri, self._render(f"{collection}_index.md.j2", src_uri))
+            lists = {"tasks": self.relations.task_order} if collection == "tasks" else {}
+            for number, body in enumerate(self._paged(f"{collection}_index.md.j2", src_uri, lists), start=1):
+                yield Page(continuation_uri(src_uri, number), body)
         for src_uri, template in (("glossary.md", "glossary.md.j2"), ("provenance.md", "provenance.md.j2")):
             yield Page(src_uri, self._render(template, src_uri))
 
@@ -106,8 +116,24 @@ class SiteRenderer:
         for collection in OWN_PAGES:
             for index, record in enumerate(self.catalogue.records(collection)):
                 src_uri = address(collection, record).src_uri
-                body = self._render(f"{collection}.md.j2", src_uri, record=record)
-                yield Page(src_uri, body, self.tags(collection, record), self.origin_of(collection, index))
+                tags, origin = self.tags(collection, record), self.origin_of(collection, index)
+                pages = self._paged(f"{collection}.md.j2", src_uri, self._lists(collection, record), record=record)
+                for number, body in enumerate(pages, start=1):
+                    yield Page(continuation_uri(src_uri, number), body, tags if number == 1 else (), origin)
+
+    def _lists(self, collection: str, record: Record) -> dict[str, list[Any]]:
+        """The lists of an entity page that grow with the catalogue, and so are spread over pages."""
+        relations, key = self.relations, record["id"]
+        if collection == "roles":
+            return {
+                "responsibilities": relations.responsibilities_by_role.get(key, []),
+                "tasks": relations.tasks_by_owner.get(key, []),
+            }
+        if collection == "migration_sources":
+            return {"tasks": relations.tasks_for_source(key)}
+        if collection == "migration_stages":
+            return {"tasks": relations.tasks_by_stage.get(key, [])}
+        return {}
 
     def tags(self, collection: str, record: Record) -> tuple[str, ...]:
         """Role, stage and source tags, so a reader can list every page about one of them."""
@@ -131,12 +157,42 @@ class SiteRenderer:
         return Markdown("\n".join(blocks))
 
 
+@dataclass(frozen=True)
+class Pager:
+    """Where a page stands in a listing spread over several pages."""
+
+    first_uri: str
+    number: int
+    count: int
+
+    @property
+    def uri(self) -> str:
+        return continuation_uri(self.first_uri, self.number)
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * PER_PAGE
+
+    @property
+    def first(self) -> bool:
+        return self.number == 1
+
+    def neighbours(self) -> list[tuple[str, str]]:
+        """(label, uri) of the previous and next pages, where they exist."""
+        links = []
+        if self.number > 1:
+            links.append(("previous page", continuation_uri(self.first_uri, self.number - 1)))
+        if self.number < self.count:
+            links.append(("next page", continuation_uri(self.first_uri, self.number + 1)))
+        return links
+
+
 def tag_label(kind: str, record: Record) -> str:
     return f"{kind}: {record.get('acronym') or record['name']}"
 
 
-def write_pages(pages: list[Page], out_dir: Path) -> None:
+def write_pages(pages: list[Page], out_dir: Path, suffix: str = "") -> None:
     for page in pages:
         target = out_dir / page.src_uri
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page.markdown(), encoding="utf-8")
+        target.write_text(page.markdown() + suffix, encoding="utf-8")

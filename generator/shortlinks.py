@@ -11,7 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from generator.addresses import Linker
+from generator.addresses import Linker, SiteMap
 from generator.errors import Problem
 from generator.model import COLLECTION_BY_KIND, Catalogue
 
@@ -26,8 +26,9 @@ class Resolved:
     problems: list[Problem]
 
 
-def resolve_shortlinks(markdown: str, page_uri: str, display_path: str, catalogue: Catalogue) -> Resolved:
-    linker = Linker(page_uri, catalogue)
+def resolve_shortlinks(markdown: str, page_uri: str, display_path: str, site_map: SiteMap) -> Resolved:
+    catalogue = site_map.catalogue
+    linker = Linker(page_uri, site_map)
     problems: list[Problem] = []
     lines = markdown.split("\n")
     in_fence = False

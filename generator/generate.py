@@ -1,0 +1,60 @@
+"""`playbook generate`: the site's pages as plain Markdown, for MkDocs without the plugin or another engine.
+
+The output is a complete docs folder: the generated pages, and the hand-written pages with their `[[kind:id]]`
+links resolved. Every page ends with the glossary's acronym definitions.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from generator.atomic import replaced_directory
+from generator.errors import DataError, Problem, UsageError
+from generator.render import SiteRenderer, write_pages
+from generator.shortlinks import resolve_shortlinks
+from generator.site_text import abbreviations
+from generator.validate import load_valid_catalogue
+
+
+def generate_docs(data_dir: Path, docs_dir: Path, templates_dir: Path, out: Path) -> int:
+    """Writes the docs folder to `out` (replacing it whole); returns the number of pages."""
+    _refuse_source_folders(out, data_dir, docs_dir)
+    catalogue = load_valid_catalogue(data_dir)
+    renderer = SiteRenderer(catalogue, override_dirs=[templates_dir])
+    pages = renderer.pages()
+    generated = {page.src_uri for page in pages}
+    acronyms = abbreviations(catalogue)
+    problems: list[Problem] = []
+    with replaced_directory(out) as scratch:
+        write_pages(pages, scratch, acronyms)
+        for source in sorted(docs_dir.rglob("*")) if docs_dir.is_dir() else []:
+            src_uri = source.relative_to(docs_dir).as_posix()
+            target = scratch / src_uri
+            if source.is_dir():
+                continue
+            if src_uri in generated:
+                problems.append(Problem(os.path.relpath(source), 1, 1, "this page's path is taken by a generated page"))
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.suffix != ".md":
+                shutil.copyfile(source, target)
+                continue
+            resolved = resolve_shortlinks(
+                source.read_text(encoding="utf-8"), src_uri, os.path.relpath(source), renderer.site_map
+            )
+            problems.extend(resolved.problems)
+            target.write_text(resolved.markdown + acronyms, encoding="utf-8")
+        if problems:
+            raise DataError(problems)
+    return len(pages)
+
+
+def _refuse_source_folders(out: Path, *sources: Path) -> None:
+    """The output replaces a folder whole: never one of the sources, nor one that holds or lies inside one."""
+    target = out.resolve()
+    for source in sources:
+        folder = source.resolve()
+        if target == folder or folder.is_relative_to(target) or target.is_relative_to(folder):
+            raise UsageError(f"--out {out} would overwrite {source}; choose a folder of its own")

@@ -1,0 +1,93 @@
+"""Building and serving the site with MkDocs: the shell around the plugin, for the `playbook` command.
+
+The site is built into a scratch folder and swapped in only when MkDocs finished without a single warning
+(strict mode, with MkDocs' own link and anchor validation on).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from generator.atomic import replaced_directory
+from generator.errors import PlaybookError, UsageError
+
+#: A date for files whose content does not say one (the sitemap), used when SOURCE_DATE_EPOCH is not set
+#: and the folder is not a git checkout: builds of the same input must be byte-identical.
+FALLBACK_EPOCH = 315_532_800  # 1980-01-01, the earliest date a zip file can hold
+
+
+class BuildError(PlaybookError):
+    """MkDocs failed or warned; the messages were already printed."""
+
+
+def reproducible_epoch(folder: Path) -> str:
+    """SOURCE_DATE_EPOCH if set, else the time of the last commit, else a fixed date."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return os.environ["SOURCE_DATE_EPOCH"]
+    try:
+        result = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"], cwd=folder, capture_output=True, text=True, check=True
+        )
+        return result.stdout.strip() or str(FALLBACK_EPOCH)
+    except (OSError, subprocess.CalledProcessError):
+        return str(FALLBACK_EPOCH)
+
+
+@contextmanager
+def mkdocs_messages(verbose: bool) -> Iterator[None]:
+    """MkDocs' log lines on stderr, shaped as MkDocs prints them; INFO only when asked for."""
+    logger = logging.getLogger("mkdocs")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+def load_mkdocs_config(config_file: Path, **overrides: object):
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import ConfigurationError
+
+    if not config_file.is_file():
+        raise UsageError(f"MkDocs configuration not found: {config_file}")
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life banner is not the reader's news
+    try:
+        return load_config(str(config_file), **overrides)
+    except ConfigurationError as err:
+        raise BuildError(f"{config_file}: {err}") from err
+
+
+def build_site(config_file: Path, site_dir: Path, *, verbose: bool = False) -> Path:
+    """Build with MkDocs in strict mode into `site_dir`, replacing it only on success."""
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import Abort, MkDocsException
+
+    os.environ["SOURCE_DATE_EPOCH"] = reproducible_epoch(config_file.resolve().parent)
+    with mkdocs_messages(verbose), replaced_directory(site_dir) as scratch:
+        config = load_mkdocs_config(config_file, strict=True, site_dir=str(scratch))
+        try:
+            build(config)
+        except (Abort, MkDocsException) as err:
+            raise BuildError(str(err)) from err
+    return site_dir
+
+
+def serve_site(config_file: Path, address: str) -> None:
+    """`mkdocs serve` with the plugin watching data/ and the templates, so edits reload the browser."""
+    from mkdocs.commands.serve import serve
+
+    if not config_file.is_file():
+        raise UsageError(f"MkDocs configuration not found: {config_file}")
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    with mkdocs_messages(verbose=True):
+        serve(config_file=str(config_file), dev_addr=address, livereload=True)
