@@ -6,7 +6,6 @@ relative links into URLs and can check them.
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +63,7 @@ def anchor_id(collection: str, record_id: Any) -> str:
 
 
 #: Rows a listing shows before it continues on a further page: a page stays small however large the catalogue.
-PER_PAGE = 25
+PER_PAGE = 20
 
 
 def continuation_uri(src_uri: str, number: int) -> str:
@@ -94,8 +93,19 @@ def display_name(collection: str, record: Record) -> str:
 
 
 def relative_link(from_uri: str, to_uri: str, anchor: str | None = None) -> str:
-    target = "" if to_uri == from_uri else posixpath.relpath(to_uri, posixpath.dirname(from_uri) or ".")
-    return target + (f"#{anchor}" if anchor else "")
+    """The relative path from one source file to another (both relative to the docs folder), plus the anchor.
+
+    Computed on the strings, not with `posixpath.relpath`, which resolves against the working folder and
+    costs more than the rest of a page's rendering.
+    """
+    suffix = f"#{anchor}" if anchor else ""
+    if to_uri == from_uri:
+        return suffix
+    here, there = from_uri.split("/")[:-1], to_uri.split("/")
+    common = 0
+    while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
+        common += 1
+    return "../" * (len(here) - common) + "/".join(there[common:]) + suffix
 
 
 class SiteMap:
@@ -123,12 +133,9 @@ class Linker:
         self.from_uri = from_uri
         self.site_map = site_map
         self.catalogue = site_map.catalogue
-        self._indexes: dict[str, dict[Any, Record]] = {}
 
     def record(self, collection: str, record_id: Any) -> Record:
-        if collection not in self._indexes:
-            self._indexes[collection] = self.catalogue.index(collection)
-        return self._indexes[collection][record_id]
+        return self.catalogue.index(collection)[record_id]
 
     def to(self, collection: str, record_or_id: Any, text: object = None) -> Markdown:
         """A link to an entity given by record or ID; the text defaults to the entity's name."""

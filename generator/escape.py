@@ -18,6 +18,8 @@ _BACKSLASHED = re.compile(r"([\\`*_{}\[\]|])")
 # Characters that make a block only at the start of a line: a heading, a list item, a numbered list item.
 _BLOCK_START = re.compile(r"^([#+-]|\d+(?=\.))")
 _WHITESPACE = re.compile(r"\s+")
+# Most values are plain words; they need no escaping, and a page renders thousands of them.
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9,.;:'()/?!%-]*(?: [A-Za-z0-9,.;:'()/?!%-]+)*")
 SAFE_SCHEMES = ("https://", "mailto:")
 
 
@@ -31,7 +33,10 @@ def escape_markdown(value: object) -> Markdown:
     """Any value as literal Markdown text, on one line (so it is also safe in a table cell or a heading)."""
     if isinstance(value, Markdown):
         return value
-    text = _WHITESPACE.sub(" ", str(value)).strip()
+    text = str(value)
+    if _PLAIN.fullmatch(text):
+        return Markdown(text)
+    text = _WHITESPACE.sub(" ", text).strip()
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return Markdown(_BLOCK_START.sub(_escape_block_start, _BACKSLASHED.sub(r"\\\1", text)))
 

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
@@ -20,6 +21,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page as MkDocsPage
 
 from generator.errors import Problem
+from generator.escape import escape_html
 from generator.loader import LoadedData
 from generator.render import Origin, OriginLookup, Page, SiteRenderer
 from generator.report import render
@@ -78,6 +80,14 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             self.problems.extend(resolved.problems)
             markdown = resolved.markdown
         return markdown + self.abbreviations
+
+    def on_page_context(self, context: dict[str, Any], page: MkDocsPage, config: MkDocsConfig, nav: Any) -> Any:
+        # Material writes the <title> as `page.title | striptags`, and striptags turns entities back into
+        # characters, so a heading's `&lt;/title&gt;&lt;script&gt;` would become live markup. A title in the
+        # page's meta is printed as it is: give it the heading's text, escaped again.
+        if page.title and not page.meta.get("title"):
+            page.meta["title"] = escape_html(Markup(page.title).striptags())
+        return context
 
     def on_env(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
         # Pages are turned into HTML before this event; every unresolved [[...]] of every page is known by now.

@@ -109,12 +109,18 @@ REFERENCES: tuple[Reference, ...] = (
 
 @dataclass
 class Catalogue:
-    """Every collection's records, in file order, with an index by ID."""
+    """Every collection's records, in file order, with an index by ID.
+
+    Filled once by the loader and only read afterwards, which is what lets the indexes be kept.
+    """
 
     collections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _indexes: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
 
     def records(self, name: str) -> list[dict[str, Any]]:
         return self.collections.get(name, [])
 
     def index(self, name: str) -> dict[Any, dict[str, Any]]:
-        return {record.get("id"): record for record in self.records(name)}
+        if name not in self._indexes:
+            self._indexes[name] = {record.get("id"): record for record in self.records(name)}
+        return self._indexes[name]

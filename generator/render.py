@@ -66,6 +66,7 @@ def make_environment(override_dirs: list[Path]) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one build renders thousands of pages from a dozen templates; no need to stat them
     )
     environment.globals.update(link=markdown_link, admonition=admonition, md=Markdown)
     return environment

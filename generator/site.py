@@ -78,7 +78,8 @@ def build_site(config_file: Path, site_dir: Path, *, verbose: bool = False) -> P
         try:
             build(config)
         except (Abort, MkDocsException) as err:
-            raise BuildError(str(err)) from err
+            # MkDocs has logged what went wrong; its closing "Aborted with ..." adds nothing for a reader.
+            raise BuildError("the build stopped: see the messages above") from err
     return site_dir
 
 

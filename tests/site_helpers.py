@@ -1,0 +1,127 @@
+"""Helpers for end-to-end tests: a throwaway project folder, a build, and a look at the HTML it produced."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from conftest import REPO
+
+
+def make_project(target: Path) -> Path:
+    """A copy of the repository's site sources (config, pages, templates, data) in `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO / "mkdocs.yml", target / "mkdocs.yml")
+    for folder in ("content", "data", "overrides"):
+        shutil.copytree(REPO / folder, target / folder)
+    return target
+
+
+def playbook(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@dataclass
+class Link:
+    href: str
+    text: str
+
+
+@dataclass
+class HtmlPage:
+    """What the tests look at in a built page: its links with their text, its ids, abbreviations, text."""
+
+    links: list[Link] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    abbreviations: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    scripts: int = 0
+    edit_url: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+class _Reader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page = HtmlPage()
+        self._open_link: Link | None = None
+        self._abbr: str | None = None
+        self._in_article = 0
+        self._in_tag = False
+        self._chunks: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if "id" in values:
+            self.page.ids.add(values["id"])
+        if tag == "a" and "href" in values:
+            self._open_link = Link(values["href"], "")
+            if "md-content__button" in values.get("class", "") and "edit" in values.get("title", "").lower():
+                self.page.edit_url = values["href"]
+            self._in_tag = "md-tag" in values.get("class", "")
+        if tag == "span" and "md-tag" in values.get("class", ""):
+            self._in_tag = True
+        if tag == "abbr":
+            self._abbr = values.get("title", "")
+        if tag == "script":
+            self.page.scripts += 1
+        if tag == "article":
+            self._in_article += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._open_link is not None:
+            self.page.links.append(self._open_link)
+            self._open_link = None
+        if tag == "article":
+            self._in_article -= 1
+        if tag in ("a", "span"):
+            self._in_tag = False
+
+    def handle_data(self, data: str) -> None:
+        if self._open_link is not None:
+            self._open_link.text += data
+        if self._abbr is not None:
+            self.page.abbreviations[data] = self._abbr
+            self._abbr = None
+        if self._in_tag and data.strip():
+            self.page.tags.append(data.strip())
+        if self._in_article:
+            self._chunks.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self.page.text = " ".join("".join(self._chunks).split())
+
+
+def read_page(site: Path, url_path: str) -> HtmlPage:
+    """The built page at a site-relative URL path such as `tasks/3306/`."""
+    reader = _Reader()
+    reader.feed((site / url_path / "index.html").read_text(encoding="utf-8"))
+    reader.close()
+    return reader.page
+
+
+def resolve(url_path: str, href: str) -> str:
+    """A relative link on the page at `url_path`, as a site-relative path without the fragment."""
+    target = href.split("#", 1)[0]
+    return posixpath.normpath(posixpath.join(url_path, target)) + "/" if target else url_path
+
+
+def link_targets(page: HtmlPage, url_path: str) -> set[str]:
+    return {resolve(url_path, link.href) for link in page.links if "://" not in link.href and ":" not in link.href}
