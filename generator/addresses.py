@@ -86,7 +86,7 @@ def address(collection: str, record: Record) -> Address:
 def display_name(collection: str, record: Record) -> str:
     if collection == "tasks":
         return f"Task {record['id']}"
-    for field in ("name", "title", "term"):
+    for field in ("name", "title", "term", "summary"):
         if field in record:
             return str(record[field])
     return str(record["id"])
