@@ -183,5 +183,109 @@ def generate(out: Path, data_dir: Path, docs_dir: Path, templates_dir: Path) -> 
     click.echo(f"{count} generated pages written to {out}")
 
 
+@cli.command("check-links", epilog=EXIT_CODES_HELP)
+@click.argument("site_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--external", is_flag=True, help="Also check links to other sites (concurrently, with a cache).")
+@click.option("--file-urls", is_flag=True, help="Also report links that would not open from disk (offline bundle).")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--exclude", multiple=True, metavar="PATTERN", help="Skip links matching this regular expression.")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("data"),
+    show_default=True,
+    help="Data folder, to name the record behind a generated page.",
+)
+@click.option(
+    "--docs",
+    "docs_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("content"),
+    show_default=True,
+    help="Hand-written pages, to name the file behind a page.",
+)
+@click.option(
+    "--cache",
+    "cache_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path(".cache/playbook-links.json"),
+    show_default=True,
+    help="Cache of good outside links.",
+)
+@click.option("--cache-max-age", type=float, default=24.0, show_default=True, help="Hours a cached answer is kept.")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds to wait for an outside site.")
+@click.option(
+    "--root",
+    "root_path",
+    default=None,
+    metavar="PATH",
+    help="URL path the site is served at, for root-relative links; default: site_url's path in mkdocs.yml.",
+)
+def check_links(
+    site_dir: Path,
+    external: bool,
+    file_urls: bool,
+    output_format: str,
+    exclude: tuple[str, ...],
+    data_dir: Path,
+    docs_dir: Path,
+    cache_file: Path,
+    cache_max_age: float,
+    timeout: float,
+    root_path: str | None,
+) -> None:
+    """Check every link and fragment of a built site (exit 1 if one is broken).
+
+    Internal links must lead to a file of the site and fragments to an id on
+    the target page. Findings are grouped by page with line:column, and name
+    the data record or Markdown file that made the page.
+
+    \b
+    Examples:
+      playbook check-links site
+      playbook check-links site --external --exclude '^https://example\\.com/'
+      playbook check-links bundle --file-urls --format github
+    """
+    import re
+
+    from generator.external import ExternalOptions, check_urls
+    from generator.link_origins import page_origins
+    from generator.linkcheck import add_external_findings, check_site
+    from generator.report import render_links
+
+    if not site_dir.is_dir():
+        raise click.UsageError(f"site folder not found: {site_dir}")
+    for pattern in exclude:
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            raise click.UsageError(f"--exclude {pattern!r} is not a regular expression: {err}") from err
+    root = root_path if root_path is not None else _served_path(Path("mkdocs.yml"))
+    report = check_site(site_dir, file_urls=file_urls, excludes=exclude, root=root)
+    if external and report.external:
+        options = ExternalOptions(timeout=timeout, cache_file=cache_file, cache_max_age=cache_max_age * 3600)
+        add_external_findings(site_dir, report, check_urls([url for _, _, url in report.external], options))
+    origins = page_origins(data_dir, docs_dir, Path("overrides")) if report.findings else {}
+    stream = sys.stdout if output_format == "json" or not report.broken else sys.stderr
+    stream.write(render_links(report, output_format, origins))
+    sys.exit(EXIT_INVALID if report.broken else EXIT_OK)
+
+
+def _served_path(config_file: Path) -> str:
+    """The path of site_url in an MkDocs configuration (`/partner-playbook/`), or `/`."""
+    from urllib.parse import urlsplit
+
+    import yaml
+
+    if not config_file.is_file():
+        return "/"
+    for line in config_file.read_text(encoding="utf-8").splitlines():
+        if line.startswith("site_url:"):
+            value = yaml.safe_load(line.partition(":")[2]) or ""
+            return urlsplit(str(value)).path or "/"
+    return "/"
+
+
 def main() -> None:
     cli(prog_name="playbook")

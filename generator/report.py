@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
+from itertools import groupby
 
 from generator.errors import Problem
+from generator.linkcheck import Finding, LinkReport
 
 FORMATS = ("text", "json", "github")
 
@@ -55,3 +58,47 @@ def _escape_data(text: str) -> str:
 
 def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_links(report: LinkReport, output_format: str, origins: dict[str, str]) -> str:
+    """The link checker's findings, grouped by page, each with the source that made the page."""
+    if output_format == "json":
+        return json.dumps(_links_json(report, origins), indent=2, ensure_ascii=False) + "\n"
+    summary = _links_summary(report)
+    if output_format == "github":
+        lines = [_github_line(_as_problem(finding, origins)) for finding in report.findings]
+        return "".join(line + "\n" for line in lines) + summary + "\n"
+    out: list[str] = []
+    for page, findings in groupby(report.findings, key=lambda finding: finding.page):
+        source = f" (from {origins[page]})" if page in origins else ""
+        out.append(f"{page}{source}\n")
+        for finding in findings:
+            hint = f" ({finding.hint})" if finding.hint else ""
+            label = "" if finding.severity == "error" else f"{finding.severity}: "
+            out.append(f"  {finding.line}:{finding.column}  {finding.link}  {label}{finding.reason}{hint}\n")
+    return "".join(out) + summary + "\n"
+
+
+def _links_summary(report: LinkReport) -> str:
+    warnings = len(report.findings) - report.broken
+    extra = f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""
+    return f"{report.pages:,} pages, {report.links:,} links, {report.broken:,} broken{extra}"
+
+
+def _links_json(report: LinkReport, origins: dict[str, str]) -> dict[str, object]:
+    return {
+        "pages": report.pages,
+        "links": report.links,
+        "broken": report.broken,
+        "findings": [{**asdict(finding), "source": origins.get(finding.page, "")} for finding in report.findings],
+    }
+
+
+def _as_problem(finding: Finding, origins: dict[str, str]) -> Problem:
+    """A finding as an annotation: on the data or Markdown line that made the page, where it is known."""
+    source = origins.get(finding.page, "")
+    file, _, line = source.partition(":")
+    message = f"{finding.page}:{finding.line}:{finding.column}: {finding.link}: {finding.reason}"
+    if source:
+        return Problem(file, int(line) if line.isdigit() else 1, 1, message, finding.hint, finding.severity)
+    return Problem(finding.page, finding.line, finding.column, message, finding.hint, finding.severity)

@@ -1,0 +1,52 @@
+"""Which source made a page of the built site: the data record (file and line) or the hand-written Markdown file.
+
+A link checker that reads only HTML can say a link is broken; only the generator knows which YAML record or
+Markdown file a contributor must open to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from generator.errors import PlaybookError
+from generator.render import SiteRenderer
+from generator.validate import validate_data
+
+
+def html_paths(src_uri: str) -> list[str]:
+    """The pages MkDocs writes for a Markdown file, with directory URLs (the site) and without (the bundle)."""
+    stem = src_uri.removesuffix(".md")
+    if stem == "index" or stem.endswith("/index"):
+        return [stem + ".html"]
+    return [stem + "/index.html", stem + ".html"]
+
+
+def page_origins(data_dir: Path | None, docs_dir: Path | None, templates_dir: Path | None) -> dict[str, str]:
+    """Built page → "data/tasks.yml:134" or "content/guide.md", for every page the sources account for."""
+    origins: dict[str, str] = {}
+    if docs_dir and docs_dir.is_dir():
+        for source in docs_dir.rglob("*.md"):
+            for page in html_paths(source.relative_to(docs_dir).as_posix()):
+                origins[page] = os.path.relpath(source)
+    if data_dir and data_dir.is_dir():
+        validation = validate_data(data_dir)
+        if not validation.ok:
+            return origins  # the data is broken: `playbook validate` is the place to say so
+        loaded = validation.loaded
+
+        def origin(collection: str, index: int):
+            from generator.render import Origin
+
+            where = loaded.locate(collection, index)
+            return Origin(where.path, where.line)
+
+        try:
+            pages = SiteRenderer(loaded.catalogue, origin, [templates_dir] if templates_dir else []).pages()
+        except PlaybookError:
+            return origins
+        for page in pages:
+            source = f"{page.origin.file}:{page.origin.line}" if page.origin else os.path.relpath(data_dir)
+            for path in html_paths(page.src_uri):
+                origins[path] = source
+    return origins

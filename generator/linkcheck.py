@@ -1,0 +1,321 @@
+"""The link checker: every internal link and fragment of a built site, checked exactly and fast.
+
+Two phases, like the data's references: every page is read once (in parallel, one page in memory per worker) for
+its links and its ids; then each link is resolved against the set of files and each fragment against its target
+page's ids. Only pages with findings are read a second time, to say where in the file each broken link is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import posixpath
+import re
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from generator.external import UrlResult
+from generator.htmllinks import Link, locate, read_links
+
+SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+PLAUSIBLE_ADDRESS = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\"]+$")
+HTML_SUFFIXES = (".html", ".htm")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    page: str
+    line: int
+    column: int
+    link: str
+    reason: str
+    hint: str = ""
+    severity: str = "error"
+
+
+@dataclass
+class LinkReport:
+    pages: int = 0
+    links: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    external: list[tuple[str, Link, str]] = field(default_factory=list)
+
+    @property
+    def broken(self) -> int:
+        return sum(finding.severity == "error" for finding in self.findings)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a link points at: a file of the site (maybe with a fragment), an outside URL, or nothing to check."""
+
+    kind: str  # "file", "external", "skip", or "broken"
+    path: str = ""
+    fragment: str | None = None
+    reason: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class SiteIndex:
+    """The site's files and folders, as site-relative POSIX paths."""
+
+    files: frozenset[str]
+    folders: frozenset[str]
+
+    @classmethod
+    def of(cls, site: Path) -> SiteIndex:
+        files, folders = set(), {""}
+        for folder, subfolders, names in os.walk(site):
+            relative = Path(folder).relative_to(site).as_posix()
+            prefix = "" if relative == "." else relative + "/"
+            folders.update(prefix + name for name in subfolders)
+            files.update(prefix + name for name in names)
+        return cls(frozenset(files), frozenset(folders))
+
+
+# -- resolving one link ---------------------------------------------------------------------------------------
+
+
+def resolve(page: str, base: str | None, value: str, site: SiteIndex, *, file_urls: bool, root: str = "/") -> Target:
+    """Where `value`, written on `page` (site-relative), leads; `root` is the URL path the site is served at."""
+    value = value.strip(" \t\n\r\f")
+    scheme = SCHEME.match(value)
+    if scheme:
+        return _with_scheme(scheme.group(1).lower(), value)
+    if value.startswith("//"):
+        return Target("external", "https:" + value)
+    document = page
+    if base is not None:
+        base_target = resolve(page, None, base, site, file_urls=False, root=root) if base else Target("file", page)
+        if base_target.kind == "external":
+            return Target("external", _join_url(base_target.path, value))
+        if base_target.kind != "file":
+            return Target("broken", reason=f"the page's <base href> is unusable: {base_target.reason}")
+        document = base_target.path if base_target.path.endswith(HTML_SUFFIXES) else base_target.path + "/"
+    parts = urlsplit(value)
+    fragment = parts.fragment if "#" in value else None
+    if not parts.path:
+        return Target("file", _as_file(document, site), fragment)
+    path = parts.path
+    if path.startswith("/"):
+        if file_urls:
+            return Target(
+                "broken", reason="a root-relative link does not open from disk", hint="link relative to the page"
+            )
+        if not (path + "/").startswith(root):
+            return Target("broken", reason=f"the link leads outside the site, which is served at {root}")
+        path = "/" + path[len(root) :]
+    return _local(document, path, fragment, site, file_urls=file_urls)
+
+
+def _with_scheme(scheme: str, value: str) -> Target:
+    if scheme in ("http", "https"):
+        return Target("external", value)
+    if scheme == "mailto":
+        addresses = unquote(value[len("mailto:") :].split("?", 1)[0])
+        if not addresses or not all(PLAUSIBLE_ADDRESS.match(a.strip()) for a in addresses.split(",")):
+            return Target("broken", reason="not a plausible e-mail address", hint="write mailto:name@example.com")
+    return Target("skip")  # data:, javascript:, tel: and the rest open no page of ours
+
+
+def _join_url(base: str, value: str) -> str:
+    from urllib.parse import urljoin
+
+    return urljoin(base, value)
+
+
+def _as_file(document: str, site: SiteIndex) -> str:
+    return document if not document.endswith("/") else document + "index.html"
+
+
+def _local(document: str, path: str, fragment: str | None, site: SiteIndex, *, file_urls: bool) -> Target:
+    folder = "" if path.startswith("/") else posixpath.dirname(document)
+    joined, escaped = _normalise(folder, path)
+    if escaped:
+        return Target("broken", reason="the link leads outside the site's root folder")
+    candidates = dict.fromkeys([joined, unquote(joined)])
+    for candidate in candidates:
+        stripped = candidate.rstrip("/")
+        if candidate in site.files and not path.endswith("/"):
+            return Target("file", candidate, fragment)
+        if stripped in site.folders:
+            index = f"{stripped}/index.html" if stripped else "index.html"
+            if index not in site.files:
+                return Target("broken", reason=f"a folder without an index.html: {stripped or '/'}")
+            if file_urls:
+                return Target(
+                    "broken",
+                    reason="a link to a folder does not open from disk",
+                    hint=f"link to {path.rstrip('/')}/index.html" if path.rstrip("/") else "link to index.html",
+                )
+            return Target("file", index, fragment)
+    return Target("broken", reason=f"no such file: {unquote(joined) or '/'}", hint=_closest_file(unquote(joined), site))
+
+
+def _normalise(folder: str, path: str) -> tuple[str, bool]:
+    """`folder`/`path` with `.` and `..` resolved; whether it climbed above the root. Keeps a trailing slash."""
+    parts: list[str] = [part for part in folder.split("/") if part]
+    escaped = False
+    steps = path.split("/")
+    for step in steps:
+        if step in ("", "."):
+            continue
+        if step == "..":
+            if parts:
+                parts.pop()
+            else:
+                escaped = True
+        else:
+            parts.append(step)
+    trailing = "/" if path.endswith("/") or steps[-1] in (".", "..") else ""
+    joined = "/".join(parts)
+    return (joined + trailing if joined else trailing.lstrip("/")), escaped
+
+
+def _closest_file(path: str, site: SiteIndex) -> str:
+    folder = posixpath.dirname(path.rstrip("/"))
+    nearby = [f for f in site.files if f.startswith(folder)]
+    close = difflib.get_close_matches(path, nearby or list(site.files)[:5000], n=1, cutoff=0.6)
+    return f"did you mean {close[0]}?" if close else ""
+
+
+# -- checking a whole site ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _PageResult:
+    page: str
+    ids: set[str]
+    links: int
+    broken: list[tuple[Link, str, str]]
+    fragments: list[tuple[Link, str, str]]  # (link, target page, fragment)
+    external: list[tuple[Link, str]]
+
+
+_SITE: SiteIndex | None = None
+_ROOT: Path | None = None
+_OPTIONS: dict[str, object] = {}
+
+
+def _start_worker(root: Path, site: SiteIndex, options: dict[str, object]) -> None:
+    global _SITE, _ROOT, _OPTIONS
+    _SITE, _ROOT, _OPTIONS = site, root, options
+
+
+def _check_pages(pages: Sequence[str]) -> list[_PageResult]:
+    assert _SITE is not None and _ROOT is not None
+    return [_check_page(_ROOT, page, _SITE, **_OPTIONS) for page in pages]  # type: ignore[arg-type]
+
+
+def _check_page(
+    folder: Path, page: str, site: SiteIndex, *, file_urls: bool, excludes: Sequence[str], root: str
+) -> _PageResult:
+    links = read_links((folder / page).read_bytes())
+    patterns = [re.compile(pattern) for pattern in excludes]
+    result = _PageResult(page, links.ids, len(links.links), [], [], [])
+    for link in links.links:
+        if any(pattern.search(link.value) for pattern in patterns):
+            continue
+        target = resolve(page, links.base, link.value, site, file_urls=file_urls, root=root)
+        if target.kind == "broken":
+            result.broken.append((link, target.reason, target.hint))
+        elif target.kind == "external":
+            result.external.append((link, target.path))
+        elif target.kind == "file" and _needs_fragment_check(target):
+            result.fragments.append((link, target.path, target.fragment or ""))
+    return result
+
+
+def _needs_fragment_check(target: Target) -> bool:
+    """A fragment names an element of an HTML page; `#top` and an empty one always work."""
+    return bool(target.fragment) and target.fragment.lower() != "top" and target.path.endswith(HTML_SUFFIXES)
+
+
+def html_pages(site: Path) -> list[str]:
+    return sorted(
+        path.relative_to(site).as_posix() for path in site.rglob("*") if path.suffix in HTML_SUFFIXES and path.is_file()
+    )
+
+
+def check_site(
+    site: Path,
+    *,
+    file_urls: bool = False,
+    excludes: Sequence[str] = (),
+    root: str = "/",
+    workers: int | None = None,
+) -> LinkReport:
+    """Every internal link and fragment of the site at `site`; external links are collected, not checked.
+
+    `root` is the URL path the site will be served at (`/docs/` for https://example.com/docs/): a root-relative
+    link under it is a link into the site.
+    """
+    index = SiteIndex.of(site)
+    pages = html_pages(site)
+    options = {
+        "file_urls": file_urls,
+        "excludes": tuple(excludes),
+        "root": "/" + root.strip("/") + "/" if root.strip("/") else "/",
+    }
+    results = list(_run(site, index, pages, options, workers))
+    ids = {result.page: result.ids for result in results}
+    report = LinkReport(pages=len(pages), links=sum(result.links for result in results))
+    unplaced: dict[str, list[tuple[Link, str, str]]] = {}
+    for result in results:
+        broken = list(result.broken)
+        for link, target, fragment in result.fragments:
+            present = ids.get(target, set())
+            if fragment not in present and unquote(fragment) not in present:
+                close = difflib.get_close_matches(unquote(fragment), sorted(present), n=1)
+                where = "this page" if target == result.page else target
+                broken.append((link, f"no element with id '{unquote(fragment)}' on {where}", _hint(close)))
+        if broken:
+            unplaced[result.page] = broken
+        report.external.extend((result.page, link, url) for link, url in result.external)
+    report.findings = sorted(_placed(site, unplaced))
+    return report
+
+
+def _hint(close: list[str]) -> str:
+    return f"did you mean '#{close[0]}'?" if close else ""
+
+
+def _run(site: Path, index: SiteIndex, pages: list[str], options: dict[str, object], workers: int | None):
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(pages) < 64:
+        _start_worker(site, index, options)
+        yield from _check_pages(pages)
+        return
+    size = max(16, len(pages) // (workers * 8))
+    chunks = [pages[start : start + size] for start in range(0, len(pages), size)]
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(site, index, options)) as pool:
+        for results in pool.map(_check_pages, chunks):
+            yield from results
+
+
+def _placed(site: Path, broken: dict[str, list[tuple[Link, str, str]]], severity: str = "error") -> Iterable[Finding]:
+    for page, items in broken.items():
+        positions = locate((site / page).read_text(encoding="utf-8", errors="replace"), [link for link, _, _ in items])
+        for link, reason, hint in items:
+            line, column = positions[link]
+            yield Finding(page, line, column, link.value, reason, hint, severity)
+
+
+def add_external_findings(site: Path, report: LinkReport, results: dict[str, UrlResult]) -> None:
+    """Broken outside links as errors, redirected ones as warnings, placed in their pages like the rest."""
+    broken: dict[str, list[tuple[Link, str, str]]] = {}
+    moved: dict[str, list[tuple[Link, str, str]]] = {}
+    for page, link, url in report.external:
+        result = results.get(url)
+        if result is None:
+            continue
+        if not result.ok:
+            reason = f"HTTP {result.status}" if result.status else result.error
+            broken.setdefault(page, []).append((link, f"outside link failed: {reason}", ""))
+        elif result.redirected:
+            moved.setdefault(page, []).append((link, f"redirects to {result.final_url}", "link to the final address"))
+    report.findings = sorted([*report.findings, *_placed(site, broken), *_placed(site, moved, "warning")])

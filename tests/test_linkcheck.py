@@ -1,0 +1,136 @@
+"""The link checker on a corpus site with known-good and known-broken links: exactly these findings, no others."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import TESTS
+from site_helpers import make_project, playbook
+
+from generator.htmllinks import read_links, srcset_urls
+from generator.linkcheck import check_site
+
+SITE = TESTS / "cases" / "links" / "site"
+
+BROKEN_ANYWHERE = {
+    ("dir/index.html", 4, 10, "dir/nothing.html", "no such file: dir/nothing.html"),
+    ("dir/index.html", 5, 10, "#sec", "no element with id 'sec' on index.html"),  # the base decides the document
+    ("index.html", 4, 13, "css/gone.css", "no such file: css/gone.css"),
+    ("index.html", 6, 14, "js/gone.js", "no such file: js/gone.js"),
+    ("index.html", 10, 10, "page.html#Sec", "no element with id 'Sec' on page.html"),  # fragments keep their case
+    ("index.html", 14, 64, "#missing", "no element with id 'missing' on this page"),
+    ("index.html", 15, 71, "empty/", "a folder without an index.html: empty"),
+    ("index.html", 17, 10, "../outside.html", "the link leads outside the site's root folder"),
+    ("index.html", 21, 10, "missing.html", "no such file: missing.html"),
+    ("index.html", 22, 53, "mailto:nobody", "not a plausible e-mail address"),
+    ("index.html", 24, 43, "img/nope.png", "no such file: img/nope.png"),
+    ("index.html", 25, 38, "img/missing@2x.png", "no such file: img/missing@2x.png"),
+    ("index.html", 30, 10, "also-missing.html", "no such file: also-missing.html"),
+    ("page.html", 6, 10, "index.html#sec", "no element with id 'sec' on index.html"),
+}
+BROKEN_ONLY_FROM_DISK = {
+    ("index.html", 15, 10, "dir/", "a link to a folder does not open from disk"),
+    ("index.html", 15, 36, "dir", "a link to a folder does not open from disk"),
+    ("index.html", 26, 10, "/page.html", "a root-relative link does not open from disk"),
+}
+
+
+def findings(**options) -> set[tuple[str, int, int, str, str]]:
+    report = check_site(SITE, **options)
+    return {(f.page, f.line, f.column, f.link, f.reason) for f in report.findings}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_exactly_the_broken_links_are_found(workers: int):
+    assert findings(workers=workers) == BROKEN_ANYWHERE
+
+
+def test_from_disk_folder_and_root_relative_links_are_broken_too():
+    assert findings(file_urls=True) == BROKEN_ANYWHERE | BROKEN_ONLY_FROM_DISK
+
+
+def test_counts_and_the_outside_link_is_collected_not_checked():
+    report = check_site(SITE)
+
+    assert (report.pages, report.links, report.broken) == (6, 40, 14)
+    assert [url for _, _, url in report.external] == ["https://example.com/"]
+
+
+def test_hints_name_the_closest_id_or_file():
+    report = check_site(SITE)
+    hints = {f.link: f.hint for f in report.findings}
+
+    assert hints["page.html#Sec"] == "did you mean '#sec'?"
+    assert hints["js/gone.js"] == "did you mean js/app.js?"
+
+
+def test_excluded_links_are_skipped():
+    assert not any(f[3].startswith("img/") for f in findings(excludes=[r"^img/"]))
+
+
+def test_a_site_served_under_a_path_resolves_root_relative_links_under_it(tmp_path: Path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "index.html").write_text('<a href="/docs/a/">in</a> <a href="/elsewhere/">out</a>')
+
+    report = check_site(tmp_path, root="/docs/")
+
+    assert [(f.link, f.reason) for f in report.findings] == [
+        ("/elsewhere/", "the link leads outside the site, which is served at /docs/")
+    ]
+
+
+def test_srcset_candidates_are_split_as_the_standard_says():
+    assert srcset_urls("a.png 1x, b,c.png 2x,d.png") == ["a.png", "b,c.png", "d.png"]
+    assert srcset_urls(" x.png, y.png 300w ") == ["x.png", "y.png"]
+
+
+def test_ids_include_legacy_anchor_names_and_entities_are_decoded():
+    page = read_links(b'<p id="caf&eacute;"></p><a name="old"></a><base href="../">')
+
+    assert page.ids == {"café", "old"}
+    assert page.base == "../"
+
+
+def test_cli_formats_and_exit_codes(tmp_path: Path):
+    text = playbook("check-links", str(SITE), "--root", "/", cwd=tmp_path)
+    as_json = playbook("check-links", str(SITE), "--root", "/", "--format", "json", cwd=tmp_path)
+    github = playbook("check-links", str(SITE), "--root", "/", "--format", "github", cwd=tmp_path)
+    missing = playbook("check-links", "nowhere", cwd=tmp_path)
+
+    assert text.returncode == 1
+    assert text.stderr.splitlines()[0] == "dir/index.html"
+    assert "  4:10  dir/nothing.html  no such file: dir/nothing.html (did you mean dir/index.html?)" in text.stderr
+    assert text.stderr.splitlines()[-1] == "6 pages, 40 links, 14 broken"
+    assert json.loads(as_json.stdout)["broken"] == 14
+    assert github.stderr.startswith("::error file=dir/index.html,line=4,col=10::dir/index.html:4:10: dir/nothing.html")
+    assert missing.returncode == 2
+
+
+def test_the_build_fails_on_a_broken_link_that_mkdocs_cannot_see(tmp_path: Path):
+    project = make_project(tmp_path / "p")
+    template = project / "overrides" / "glossary.md.j2"
+    template.write_text('# Glossary\n\n<a href="../nowhere/">raw HTML link</a>\n')
+
+    result = playbook("build", "--site-dir", "site", cwd=project)
+
+    assert result.returncode == 1
+    assert "glossary/index.html (from data)" in result.stderr
+    assert "../nowhere/  no such file: nowhere/" in result.stderr
+    assert not (project / "site").exists()
+
+
+def test_a_broken_link_names_the_data_record_behind_the_page(tmp_path: Path):
+    project = make_project(tmp_path / "p")
+    assert playbook("build", "--site-dir", "site", cwd=project).returncode == 0
+    page = project / "site" / "tasks" / "3392" / "index.html"
+    page.write_text(page.read_text().replace('href="../3160/"', 'href="../3161/"'))
+    line = next(
+        n for n, t in enumerate((project / "data" / "tasks.yml").read_text().splitlines(), 1) if t == "  - id: 3392"
+    )
+
+    result = playbook("check-links", "site", cwd=project)
+
+    assert result.returncode == 1
+    assert f"tasks/3392/index.html (from data/tasks.yml:{line})" in result.stderr
