@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from generator.errors import PlaybookError
+from generator.model import COLLECTION_BY_NAME
 from generator.render import SiteRenderer
 from generator.validate import validate_data
 
@@ -39,7 +40,8 @@ def page_origins(data_dir: Path | None, docs_dir: Path | None, templates_dir: Pa
             from generator.render import Origin
 
             where = loaded.locate(collection, index)
-            return Origin(where.path, where.line)
+            record_id = loaded.catalogue.records(collection)[index].get("id")
+            return Origin(where.path, where.line, f"{COLLECTION_BY_NAME[collection].label} {record_id}")
 
         try:
             pages = SiteRenderer(loaded.catalogue, origin, [templates_dir] if templates_dir else []).pages()
@@ -47,6 +49,8 @@ def page_origins(data_dir: Path | None, docs_dir: Path | None, templates_dir: Pa
             return origins
         for page in pages:
             source = f"{page.origin.file}:{page.origin.line}" if page.origin else os.path.relpath(data_dir)
+            if page.origin and page.origin.label:
+                source += f", {page.origin.label}"
             for path in html_paths(page.src_uri):
                 origins[path] = source
     return origins

@@ -30,6 +30,8 @@ class Origin:
 
     file: str
     line: int
+    #: The record, as a contributor would name it: "playbook task 3392".
+    label: str = ""
 
 
 @dataclass(frozen=True)

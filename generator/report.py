@@ -96,7 +96,7 @@ def _links_json(report: LinkReport, origins: dict[str, str]) -> dict[str, object
 
 def _as_problem(finding: Finding, origins: dict[str, str]) -> Problem:
     """A finding as an annotation: on the data or Markdown line that made the page, where it is known."""
-    source = origins.get(finding.page, "")
+    source = origins.get(finding.page, "").split(", ", 1)[0]
     file, _, line = source.partition(":")
     message = f"{finding.page}:{finding.line}:{finding.column}: {finding.link}: {finding.reason}"
     if source:

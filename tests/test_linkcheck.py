@@ -133,4 +133,6 @@ def test_a_broken_link_names_the_data_record_behind_the_page(tmp_path: Path):
     result = playbook("check-links", "site", cwd=project)
 
     assert result.returncode == 1
-    assert f"tasks/3392/index.html (from data/tasks.yml:{line})" in result.stderr
+    assert f"tasks/3392/index.html (from data/tasks.yml:{line}, playbook task 3392)" in result.stderr
+    annotation = playbook("check-links", "site", "--format", "github", cwd=project).stderr.splitlines()[0]
+    assert annotation.startswith(f"::error file=data/tasks.yml,line={line},col=1::tasks/3392/index.html:")
