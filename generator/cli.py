@@ -127,6 +127,39 @@ def build(config_file: Path, site_dir: Path, verbose: bool) -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @CONFIG_OPTION
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The zip to write  [default: dist/partner-playbook-VERSION-offline.zip]",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Show MkDocs' progress messages too.")
+def bundle(config_file: Path, output: Path | None, verbose: bool) -> None:
+    """Build the offline bundle: one zip that opens from disk, search included.
+
+    The site is built in offline mode, its links are checked as pages opened
+    from disk, and only then is the zip written; a failure leaves no partial
+    zip and an existing one untouched. Two bundles of the same commit are
+    byte-identical (SOURCE_DATE_EPOCH is honoured).
+
+    \b
+    Examples:
+      playbook bundle
+      playbook bundle -o /tmp/playbook.zip
+    """
+    from generator.bundle import build_bundle, default_bundle_path
+
+    target = output or default_bundle_path(__version__)
+    try:
+        build_bundle(config_file, target, verbose=verbose)
+    except PlaybookError as err:
+        _fail(err)
+    click.echo(f"offline bundle written to {target}")
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@CONFIG_OPTION
 @click.option("--dev-addr", "-a", default="127.0.0.1:8000", show_default=True, help="Address to serve on.")
 def serve(config_file: Path, dev_addr: str) -> None:
     """Preview the site; editing a data file, a template or a page reloads the browser.

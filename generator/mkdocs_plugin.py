@@ -22,14 +22,21 @@ from mkdocs.structure.pages import Page as MkDocsPage
 
 from generator.errors import Problem
 from generator.escape import escape_html
+from generator.exports import FOLDER as EXPORTS
+from generator.exports import export_files
 from generator.loader import LoadedData
 from generator.render import Origin, OriginLookup, Page, SiteRenderer
 from generator.report import render
 from generator.shortlinks import resolve_shortlinks
+from generator.site import offline_enabled
 from generator.site_text import abbreviations, footer_html
 from generator.validate import validate_data
 
 TEMPLATES = Path(__file__).parent / "templates"
+IFRAME_WORKER = Path(__file__).parent / "vendor" / "iframe-worker" / "shim.js"
+#: Where the offline bundle carries the worker shim; the name must contain "iframe-worker", which is how
+#: Material's offline plugin sees that a shim is there already and does not add its unpkg.com copy.
+IFRAME_WORKER_URI = "assets/vendor/iframe-worker/shim.js"
 
 
 class PlaybookConfig(base.Config):
@@ -57,6 +64,14 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         self.problems: list[Problem] = []
         self.abbreviations = abbreviations(self.loaded.catalogue)
         config.copyright = footer_html(self.loaded.catalogue, config.copyright)
+        self.offline = offline_enabled(config)
+        if self.offline:
+            # Opened from disk, a page must fetch nothing: no unpkg.com shim, and no repository widget, whose
+            # script asks api.github.com for stars; edit links would lead online anyway.
+            config.extra["polyfills"] = [IFRAME_WORKER_URI]
+            config.extra["homepage"] = "index.html"  # the logo's link; the theme's default is a folder
+            config.repo_url = config.repo_name = None
+            config.edit_uri = ""
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -67,6 +82,10 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                 raise PluginError(f"{config.docs_dir}/{page.src_uri} is generated from the data; rename the page")
             files.append(File.generated(config, page.src_uri, content=page.markdown()))
             self.generated[page.src_uri] = page
+        for name, content in export_files(self.loaded.catalogue).items():
+            files.append(File.generated(config, f"{EXPORTS}/{name}", content=content))
+        if self.offline:
+            files.append(File.generated(config, IFRAME_WORKER_URI, abs_src_path=str(IFRAME_WORKER)))
         return files
 
     @event_priority(50)  # before other plugins see the Markdown, so they see links, not [[...]]

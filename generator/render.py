@@ -18,7 +18,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
 from generator.addresses import OWN_PAGES, PER_PAGE, SECTION_INDEXES, Linker, SiteMap, address, continuation_uri
 from generator.escape import Markdown, escape_html, escape_markdown, markdown_link
-from generator.model import Catalogue
+from generator.model import COLLECTIONS, Catalogue
 from generator.relations import Relations
 
 Record = dict[str, Any]
@@ -114,6 +114,7 @@ class SiteRenderer:
                 yield Page(continuation_uri(src_uri, number), body)
         for src_uri, template in (("glossary.md", "glossary.md.j2"), ("provenance.md", "provenance.md.j2")):
             yield Page(src_uri, self._render(template, src_uri))
+        yield Page("downloads.md", self._render("downloads.md.j2", "downloads.md", collections=COLLECTIONS))
 
     def _entity_pages(self) -> Iterator[Page]:
         for collection in OWN_PAGES:

@@ -67,6 +67,12 @@ def load_mkdocs_config(config_file: Path, **overrides: object):
         raise BuildError(f"{config_file}: {err}") from err
 
 
+def offline_enabled(config) -> bool:
+    """Whether Material's offline plugin is on: pages for opening from disk."""
+    plugin = config.plugins.get("material/offline") or config.plugins.get("offline")
+    return bool(plugin and plugin.config.enabled)
+
+
 def build_site(config_file: Path, site_dir: Path, *, verbose: bool = False) -> Path:
     """Build with MkDocs in strict mode into `site_dir`, check its links, and only then replace `site_dir`."""
     from mkdocs.commands.build import build

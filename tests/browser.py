@@ -1,0 +1,51 @@
+"""A real headless Chromium (Debian's package) for tests, with every request outside file:// refused and logged."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@dataclass
+class Traffic:
+    outside: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def offline_browser() -> Iterator[tuple[object, Traffic]]:
+    """A browser context that may load file:// only; anything else is refused and recorded."""
+    from playwright.sync_api import sync_playwright
+
+    traffic = Traffic()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context()
+
+        def gate(route) -> None:
+            if route.request.url.startswith("file://"):
+                route.continue_()
+            else:
+                traffic.outside.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", gate)
+        context.on("requestfailed", lambda request: traffic.failed.append(request.url))
+        context.on("weberror", lambda error: traffic.errors.append(str(error.error)))
+        try:
+            yield context, traffic
+        finally:
+            browser.close()

@@ -1,0 +1,141 @@
+"""The offline bundle, unpacked and opened from disk in a real headless Chromium with the network refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from browser import offline_browser
+from conftest import REPO
+from site_helpers import make_project, playbook
+
+SEARCH = "input[data-md-component=search-query]"
+RESULT = ".md-search-result__link"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = make_project(tmp_path_factory.mktemp("project"))
+    result = playbook("bundle", "-o", "dist/playbook-offline.zip", cwd=project)
+    assert result.returncode == 0, result.stderr
+    return project / "dist" / "playbook-offline.zip"
+
+
+@pytest.fixture(scope="module")
+def unpacked(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("unpacked")
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(target)
+    return target / "playbook-offline"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with offline_browser() as (context, traffic):
+        yield context, traffic
+
+
+def open_page(context, path: Path):
+    page = context.new_page()
+    page.goto(path.as_uri())
+    return page
+
+
+def test_the_home_page_loads_every_asset_from_disk(unpacked: Path, browser):
+    context, traffic = browser
+    page = open_page(context, unpacked / "index.html")
+
+    assert page.title().startswith("Partner Playbook")
+    assert page.locator(".md-header").is_visible()
+    assert page.evaluate("getComputedStyle(document.body).fontFamily")  # the stylesheet applied
+    assert traffic.failed == [] and traffic.errors == []
+    page.close()
+
+
+def test_navigation_and_links_work_from_disk(unpacked: Path, browser):
+    context, traffic = browser
+    page = open_page(context, unpacked / "index.html")
+
+    page.click(".md-tabs >> text=Migration")
+    assert page.url.endswith("/roles/index.html")
+    page.click("article >> text=Migration Velocity Manager")
+    assert page.url.endswith("/roles/mvm.html")
+    assert "no longer applies" in page.inner_text("article")
+    assert traffic.failed == []
+    page.close()
+
+
+@pytest.mark.parametrize(("query", "expected"), [("3306", "tasks/3306.html"), ("hybrid", "tasks/3160.html")])
+def test_search_finds_a_task_by_number_and_by_word_and_opens_it(unpacked: Path, browser, query: str, expected: str):
+    context, traffic = browser
+    page = open_page(context, unpacked / "index.html")
+
+    page.fill(SEARCH, query)
+    page.wait_for_selector(RESULT, timeout=15_000)
+    links = [page.locator(RESULT).nth(i).get_attribute("href") for i in range(page.locator(RESULT).count())]
+    assert any(expected in (link or "") for link in links), links
+    page.locator(f"{RESULT}[href*='{expected}']").first.click()
+    page.wait_for_load_state()
+    assert expected in page.url
+    assert traffic.failed == []
+    page.close()
+
+
+def test_the_browser_made_no_request_outside_the_bundle(unpacked: Path, browser):
+    context, traffic = browser
+    for name in ("index.html", "tasks/3392.html", "lifecycle/index.html", "downloads.html"):
+        open_page(context, unpacked / name).close()
+
+    assert traffic.outside == []
+
+
+def test_the_bundle_carries_the_data_as_json_and_csv(unpacked: Path):
+    tasks = json.loads((unpacked / "downloads" / "tasks.json").read_text(encoding="utf-8"))
+    rows = list(csv.DictReader(io.StringIO((unpacked / "downloads" / "tasks.csv").read_text(encoding="utf-8"))))
+
+    assert [task["id"] for task in tasks] == [int(row["id"]) for row in rows]
+    assert rows[0]["owner"] == tasks[0]["owner"]
+    assert {path.stem for path in (unpacked / "downloads").glob("*.csv")} >= {"tasks", "roles", "options"}
+
+
+def test_two_bundles_of_the_same_input_are_byte_identical(bundle: Path):
+    project = bundle.parent.parent
+    again = playbook("bundle", "-o", "again/playbook-offline.zip", cwd=project)
+
+    assert again.returncode == 0, again.stderr
+    assert (project / "again" / "playbook-offline.zip").read_bytes() == bundle.read_bytes()
+
+
+def test_the_bundle_holds_no_server_only_files_and_no_absolute_links(unpacked: Path):
+    assert not (unpacked / "404.html").exists()
+    result = playbook("check-links", str(unpacked), "--file-urls", "--root", "/", cwd=unpacked)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_failed_bundle_leaves_the_existing_zip_untouched(tmp_path: Path):
+    project = make_project(tmp_path / "p")
+    existing = project / "dist" / "playbook.zip"
+    existing.parent.mkdir()
+    existing.write_bytes(b"the bundle of yesterday")
+    tasks = project / "data" / "tasks.yml"
+    tasks.write_text(tasks.read_text().replace("owner: frp", "owner: nobody", 1))
+
+    result = playbook("bundle", "-o", "dist/playbook.zip", cwd=project)
+
+    assert result.returncode == 1
+    assert "unknown role 'nobody'" in result.stderr
+    assert existing.read_bytes() == b"the bundle of yesterday"
+    assert [p.name for p in existing.parent.iterdir()] == ["playbook.zip"]
+
+
+def test_the_default_bundle_name_carries_the_version():
+    from generator import __version__
+    from generator.bundle import default_bundle_path
+
+    assert default_bundle_path(__version__) == REPO.joinpath("dist").relative_to(REPO) / (
+        f"partner-playbook-{__version__}-offline.zip"
+    )
