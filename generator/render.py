@@ -40,13 +40,19 @@ class Page:
     body: str
     tags: tuple[str, ...] = ()
     origin: Origin | None = None
+    #: Continuation pages of a listing hold nothing a search should find twice.
+    searchable: bool = True
 
     def markdown(self) -> str:
         """The page as a Markdown file: front matter (tags, HTML-escaped since the theme prints them raw)."""
-        if not self.tags:
-            return self.body
-        tags = "".join(f"  - {json.dumps(escape_html(tag), ensure_ascii=False)}\n" for tag in self.tags)
-        return f"---\ntags:\n{tags}---\n\n{self.body}"
+        meta = ""
+        if self.tags:
+            meta += "tags:\n" + "".join(
+                f"  - {json.dumps(escape_html(tag), ensure_ascii=False)}\n" for tag in self.tags
+            )
+        if not self.searchable:
+            meta += "search:\n  exclude: true\n"
+        return f"---\n{meta}---\n\n{self.body}" if meta else self.body
 
 
 OriginLookup = Callable[[str, int], Origin | None]
@@ -111,7 +117,7 @@ class SiteRenderer:
         for collection, src_uri in SECTION_INDEXES.items():
             lists = {"tasks": self.relations.task_order} if collection == "tasks" else {}
             for number, body in enumerate(self._paged(f"{collection}_index.md.j2", src_uri, lists), start=1):
-                yield Page(continuation_uri(src_uri, number), body)
+                yield Page(continuation_uri(src_uri, number), body, searchable=number == 1)
         for src_uri, template in (("glossary.md", "glossary.md.j2"), ("provenance.md", "provenance.md.j2")):
             yield Page(src_uri, self._render(template, src_uri))
         yield Page("downloads.md", self._render("downloads.md.j2", "downloads.md", collections=COLLECTIONS))
@@ -123,7 +129,8 @@ class SiteRenderer:
                 tags, origin = self.tags(collection, record), self.origin_of(collection, index)
                 pages = self._paged(f"{collection}.md.j2", src_uri, self._lists(collection, record), record=record)
                 for number, body in enumerate(pages, start=1):
-                    yield Page(continuation_uri(src_uri, number), body, tags if number == 1 else (), origin)
+                    first = number == 1
+                    yield Page(continuation_uri(src_uri, number), body, tags if first else (), origin, searchable=first)
 
     def _lists(self, collection: str, record: Record) -> dict[str, list[Any]]:
         """The lists of an entity page that grow with the catalogue, and so are spread over pages."""
@@ -150,7 +157,10 @@ class SiteRenderer:
         return (tag_label(kinds[collection], record),) if collection in kinds else ()
 
     def notices(self, role_ids: list[str]) -> Markdown:
-        """Admonitions for the limits of the given roles: a retired role, one only some partners may use."""
+        """Admonitions for the limits of the given roles: a retired role, one only some partners may use.
+
+        Hundreds of task pages repeat the same notice; search indexes it on the role's page only.
+        """
         roles = self.catalogue.index("roles")
         blocks = []
         for role_id in role_ids:
@@ -158,7 +168,9 @@ class SiteRenderer:
             for limit in role.get("limits", []):
                 kind, what = LIMIT_NOTICES[limit["kind"]]
                 blocks.append(admonition(kind, f"{role['name']}: {what}", limit["text"]))
-        return Markdown("\n".join(blocks))
+        if not blocks:
+            return Markdown("")
+        return Markdown("<div data-search-exclude markdown>\n\n" + "\n".join(blocks) + "\n</div>\n")
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ def test_search_finds_a_task_by_number_and_by_word_and_opens_it(unpacked: Path, 
     page = open_page(context, unpacked / "index.html")
 
     page.fill(SEARCH, query)
-    page.wait_for_selector(RESULT, timeout=15_000)
+    page.wait_for_selector(RESULT, timeout=30_000)
     links = [page.locator(RESULT).nth(i).get_attribute("href") for i in range(page.locator(RESULT).count())]
     assert any(expected in (link or "") for link in links), links
     page.locator(f"{RESULT}[href*='{expected}']").first.click()
