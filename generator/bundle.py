@@ -16,7 +16,6 @@ from pathlib import Path
 
 from generator.site import (
     BuildError,
-    check_built_links,
     load_mkdocs_config,
     mkdocs_messages,
     offline_enabled,
@@ -51,7 +50,6 @@ def build_bundle(config_file: Path, output: Path, *, verbose: bool = False) -> P
                 raise BuildError("the build stopped: see the messages above") from err
             for name in SERVER_ONLY:
                 (site / name).unlink(missing_ok=True)
-            check_built_links(site, config, file_urls=True)
             write_zip(site, output, folder=output.stem, epoch=epoch)
     finally:
         os.environ.pop("OFFLINE", None)

@@ -21,6 +21,24 @@ Exit codes:
   2  usage error: a bad option or a missing folder"""
 
 
+def folder_option(flag: str, dest: str, default: str, help_text: str):
+    return click.option(
+        flag,
+        dest,
+        type=click.Path(path_type=Path, file_okay=False),
+        default=Path(default),
+        show_default=True,
+        help=help_text,
+    )
+
+
+DATA_OPTION = folder_option("--data", "data_dir", "data", "Folder that holds the data files.")
+DOCS_OPTION = folder_option("--docs", "docs_dir", "content", "Hand-written pages (Markdown), with [[kind:id]] links.")
+TEMPLATES_OPTION = folder_option(
+    "--templates", "templates_dir", "overrides", "Page templates that replace built-in ones."
+)
+
+
 @click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="playbook")
 def cli() -> None:
@@ -37,14 +55,7 @@ def cli() -> None:
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("data"),
-    show_default=True,
-    help="Folder that holds the data files.",
-)
+@DATA_OPTION
 @click.option(
     "--format",
     "output_format",
@@ -179,25 +190,9 @@ def serve(config_file: Path, dev_addr: str) -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder to write.")
-@click.option(
-    "--data", "data_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("data"), show_default=True
-)
-@click.option(
-    "--docs",
-    "docs_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("content"),
-    show_default=True,
-    help="Hand-written pages to copy, with their [[kind:id]] links resolved.",
-)
-@click.option(
-    "--templates",
-    "templates_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("overrides"),
-    show_default=True,
-    help="Page templates that replace the built-in ones of the same name.",
-)
+@DATA_OPTION
+@DOCS_OPTION
+@TEMPLATES_OPTION
 def generate(out: Path, data_dir: Path, docs_dir: Path, templates_dir: Path) -> None:
     """Write every page as plain Markdown: a docs folder any engine can build.
 
@@ -222,22 +217,8 @@ def generate(out: Path, data_dir: Path, docs_dir: Path, templates_dir: Path) -> 
 @click.option("--file-urls", is_flag=True, help="Also report links that would not open from disk (offline bundle).")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--exclude", multiple=True, metavar="PATTERN", help="Skip links matching this regular expression.")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("data"),
-    show_default=True,
-    help="Data folder, to name the record behind a generated page.",
-)
-@click.option(
-    "--docs",
-    "docs_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("content"),
-    show_default=True,
-    help="Hand-written pages, to name the file behind a page.",
-)
+@DATA_OPTION
+@DOCS_OPTION
 @click.option(
     "--cache",
     "cache_file",
@@ -284,7 +265,7 @@ def check_links(
 
     from generator.external import ExternalOptions, check_urls
     from generator.link_origins import page_origins
-    from generator.linkcheck import add_external_findings, check_site
+    from generator.linkcheck import CheckOptions, add_external_findings, check_site
     from generator.report import render_links
 
     if not site_dir.is_dir():
@@ -295,7 +276,7 @@ def check_links(
         except re.error as err:
             raise click.UsageError(f"--exclude {pattern!r} is not a regular expression: {err}") from err
     root = root_path if root_path is not None else _served_path(Path("mkdocs.yml"))
-    report = check_site(site_dir, file_urls=file_urls, excludes=exclude, root=root)
+    report = check_site(site_dir, CheckOptions(file_urls=file_urls, excludes=exclude, root=root))
     if external and report.external:
         options = ExternalOptions(timeout=timeout, cache_file=cache_file, cache_max_age=cache_max_age * 3600)
         add_external_findings(site_dir, report, check_urls([url for _, _, url in report.external], options))

@@ -12,13 +12,13 @@ import os
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from generator.external import UrlResult
-from generator.htmllinks import Link, locate, read_links
+from generator.htmllinks import Link, PageLinks, locate, read_links
 
 SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 PLAUSIBLE_ADDRESS = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\"]+$")
@@ -65,6 +65,16 @@ class SiteIndex:
 
     files: frozenset[str]
     folders: frozenset[str]
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[str]) -> SiteIndex:
+        """The index of a site yet to be written, from the paths of the files it will hold."""
+        files = frozenset(paths)
+        folders = {""}
+        for path in files:
+            parts = path.split("/")[:-1]
+            folders.update("/".join(parts[: end + 1]) for end in range(len(parts)))
+        return cls(files, frozenset(folders))
 
     @classmethod
     def of(cls, site: Path) -> SiteIndex:
@@ -196,31 +206,45 @@ class _PageResult:
     external: list[tuple[Link, str]]
 
 
-_SITE: SiteIndex | None = None
-_ROOT: Path | None = None
-_OPTIONS: dict[str, object] = {}
+@dataclass(frozen=True)
+class CheckOptions:
+    file_urls: bool = False
+    excludes: tuple[str, ...] = ()
+    #: The URL path the site is served at (`/docs/` for https://example.com/docs/), for root-relative links.
+    root: str = "/"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", "/" + self.root.strip("/") + "/" if self.root.strip("/") else "/")
 
 
-def _start_worker(root: Path, site: SiteIndex, options: dict[str, object]) -> None:
-    global _SITE, _ROOT, _OPTIONS
-    _SITE, _ROOT, _OPTIONS = site, root, options
+# A worker process's share of the job, set once when it starts (the index is large; pages are many).
+_WORKER: tuple[Path | None, SiteIndex, CheckOptions] | None = None
 
 
-def _check_pages(pages: Sequence[str]) -> list[_PageResult]:
-    assert _SITE is not None and _ROOT is not None
-    return [_check_page(_ROOT, page, _SITE, **_OPTIONS) for page in pages]  # type: ignore[arg-type]
+def _start_worker(folder: Path | None, site: SiteIndex, options: CheckOptions) -> None:
+    global _WORKER
+    _WORKER = (folder, site, options)
 
 
-def _check_page(
-    folder: Path, page: str, site: SiteIndex, *, file_urls: bool, excludes: Sequence[str], root: str
-) -> _PageResult:
-    links = read_links((folder / page).read_bytes())
-    patterns = [re.compile(pattern) for pattern in excludes]
+def _check_files(pages: Sequence[str]) -> list[_PageResult]:
+    assert _WORKER is not None and _WORKER[0] is not None
+    folder, site, options = _WORKER
+    return [_check_links(page, read_links((folder / page).read_bytes()), site, options) for page in pages]
+
+
+def _check_html(page: str, html: str) -> _PageResult:
+    assert _WORKER is not None
+    _, site, options = _WORKER
+    return _check_links(page, read_links(html.encode("utf-8")), site, options)
+
+
+def _check_links(page: str, links: PageLinks, site: SiteIndex, options: CheckOptions) -> _PageResult:
+    patterns = [re.compile(pattern) for pattern in options.excludes]
     result = _PageResult(page, links.ids, len(links.links), [], [], [])
     for link in links.links:
         if any(pattern.search(link.value) for pattern in patterns):
             continue
-        target = resolve(page, links.base, link.value, site, file_urls=file_urls, root=root)
+        target = resolve(page, links.base, link.value, site, file_urls=options.file_urls, root=options.root)
         if target.kind == "broken":
             result.broken.append((link, target.reason, target.hint))
         elif target.kind == "external":
@@ -241,29 +265,48 @@ def html_pages(site: Path) -> list[str]:
     )
 
 
-def check_site(
-    site: Path,
-    *,
-    file_urls: bool = False,
-    excludes: Sequence[str] = (),
-    root: str = "/",
-    workers: int | None = None,
-) -> LinkReport:
-    """Every internal link and fragment of the site at `site`; external links are collected, not checked.
-
-    `root` is the URL path the site will be served at (`/docs/` for https://example.com/docs/): a root-relative
-    link under it is a link into the site.
-    """
+def check_site(site: Path, options: CheckOptions | None = None, *, workers: int | None = None) -> LinkReport:
+    """Every internal link and fragment of the built site at `site`; outside links are collected, not checked."""
+    options = options or CheckOptions()
     index = SiteIndex.of(site)
     pages = html_pages(site)
-    options = {
-        "file_urls": file_urls,
-        "excludes": tuple(excludes),
-        "root": "/" + root.strip("/") + "/" if root.strip("/") else "/",
-    }
-    results = list(_run(site, index, pages, options, workers))
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(pages) < 64:
+        _start_worker(site, index, options)
+        return _report(site, _check_files(pages))
+    size = max(16, len(pages) // (workers * 8))
+    chunks = [pages[start : start + size] for start in range(0, len(pages), size)]
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(site, index, options)) as pool:
+        return _report(site, [result for results in pool.map(_check_files, chunks) for result in results])
+
+
+class PageStream:
+    """Checks pages as they are written, in another process, for a build that keeps the first core busy.
+
+    The site's files must be known up front (MkDocs knows them before it renders a page); the pages arrive one
+    by one; `finish` resolves the fragments across pages once the last page is in, and the site is on disk.
+    """
+
+    def __init__(self, index: SiteIndex, options: CheckOptions) -> None:
+        self.pool = ProcessPoolExecutor(max_workers=1, initializer=_start_worker, initargs=(None, index, options))
+        self.pending: list[Future[_PageResult]] = []
+
+    def add(self, page: str, html: str) -> None:
+        self.pending.append(self.pool.submit(_check_html, page, html))
+
+    def finish(self, site: Path) -> LinkReport:
+        try:
+            return _report(site, [future.result() for future in self.pending])
+        finally:
+            self.pool.shutdown()
+
+    def cancel(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+def _report(site: Path, results: list[_PageResult]) -> LinkReport:
     ids = {result.page: result.ids for result in results}
-    report = LinkReport(pages=len(pages), links=sum(result.links for result in results))
+    report = LinkReport(pages=len(results), links=sum(result.links for result in results))
     unplaced: dict[str, list[tuple[Link, str, str]]] = {}
     for result in results:
         broken = list(result.broken)
@@ -282,19 +325,6 @@ def check_site(
 
 def _hint(close: list[str]) -> str:
     return f"did you mean '#{close[0]}'?" if close else ""
-
-
-def _run(site: Path, index: SiteIndex, pages: list[str], options: dict[str, object], workers: int | None):
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(pages) < 64:
-        _start_worker(site, index, options)
-        yield from _check_pages(pages)
-        return
-    size = max(16, len(pages) // (workers * 8))
-    chunks = [pages[start : start + size] for start in range(0, len(pages), size)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(site, index, options)) as pool:
-        for results in pool.map(_check_pages, chunks):
-            yield from results
 
 
 def _placed(site: Path, broken: dict[str, list[tuple[Link, str, str]]], severity: str = "error") -> Iterable[Finding]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 from mkdocs.config import base
@@ -24,9 +25,11 @@ from generator.errors import Problem
 from generator.escape import escape_html
 from generator.exports import FOLDER as EXPORTS
 from generator.exports import export_files
+from generator.link_origins import page_origins
+from generator.linkcheck import CheckOptions, PageStream, SiteIndex
 from generator.loader import LoadedData
 from generator.render import Origin, OriginLookup, Page, SiteRenderer
-from generator.report import render
+from generator.report import render, render_links
 from generator.shortlinks import resolve_shortlinks
 from generator.site import offline_enabled
 from generator.site_text import abbreviations, footer_html
@@ -48,6 +51,8 @@ class PlaybookConfig(base.Config):
     """Edit link base for data files, like edit_uri; by default edit_uri with the docs folder's part swapped."""
     edit_line_anchor = c.Type(str, default="#L{line}")
     """Appended to a data file's edit link to open it at the entity's line; empty where the host has none."""
+    check_links = c.Type(bool, default=True)
+    """Check every link and fragment of the built HTML, and fail the build on a broken one."""
 
 
 class PlaybookPlugin(BasePlugin[PlaybookConfig]):
@@ -112,7 +117,31 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         # Pages are turned into HTML before this event; every unresolved [[...]] of every page is known by now.
         if self.problems:
             raise PluginError("links to unknown IDs:\n" + render(sorted(self.problems), "text", subject="content"))
+        self.links = None
+        if self.config.check_links:
+            # Every file the site will hold is known now; each page is checked, on the other core, as it is written.
+            index = SiteIndex.from_paths(file.dest_uri for file in files)
+            root = "/" if self.offline else (urlsplit(config.site_url or "").path or "/")
+            self.links = PageStream(index, CheckOptions(file_urls=self.offline, root=root))
         return env
+
+    def on_post_page(self, output: str, page: MkDocsPage, config: MkDocsConfig) -> str:
+        if self.links is not None:
+            self.links.add(page.file.dest_uri, output)
+        return output
+
+    @event_priority(-50)  # after the search index is written, before the offline plugin (-100) inlines it
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        if self.links is None:
+            return
+        report = self.links.finish(Path(config.site_dir))
+        if report.broken:
+            origins = page_origins(Path(self.config.data_dir), Path(config.docs_dir), Path(self.config.templates_dir))
+            raise PluginError("broken links in the built site:\n" + render_links(report, "text", origins))
+
+    def on_build_error(self, error: Exception) -> None:
+        if getattr(self, "links", None) is not None:
+            self.links.cancel()
 
     def on_serve(self, server: LiveReloadServer, config: MkDocsConfig, builder: Any) -> LiveReloadServer:
         for folder in (Path(self.config.data_dir), Path(self.config.templates_dir), TEMPLATES):

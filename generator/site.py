@@ -74,7 +74,7 @@ def offline_enabled(config) -> bool:
 
 
 def build_site(config_file: Path, site_dir: Path, *, verbose: bool = False) -> Path:
-    """Build with MkDocs in strict mode into `site_dir`, check its links, and only then replace `site_dir`."""
+    """Build with MkDocs in strict mode (the plugin checks every link) into `site_dir`, replacing it on success."""
     from mkdocs.commands.build import build
     from mkdocs.exceptions import Abort, MkDocsException
 
@@ -86,26 +86,7 @@ def build_site(config_file: Path, site_dir: Path, *, verbose: bool = False) -> P
         except (Abort, MkDocsException) as err:
             # MkDocs has logged what went wrong; its closing "Aborted with ..." adds nothing for a reader.
             raise BuildError("the build stopped: see the messages above") from err
-        check_built_links(scratch, config, file_urls=False)
     return site_dir
-
-
-def check_built_links(site: Path, config, *, file_urls: bool) -> None:
-    """The internal link check of a fresh build; broken links fail it, reported against their sources."""
-    from urllib.parse import urlsplit
-
-    from generator.link_origins import page_origins
-    from generator.linkcheck import check_site
-    from generator.report import render_links
-
-    root = "/" if file_urls else (urlsplit(config.site_url or "").path or "/")
-    report = check_site(site, file_urls=file_urls, root=root)
-    if report.broken:
-        plugin = config.plugins.get("playbook")
-        data_dir = Path(plugin.config.data_dir) if plugin else None
-        origins = page_origins(data_dir, Path(config.docs_dir), None)
-        sys.stderr.write(render_links(report, "text", origins))
-        raise BuildError(f"{report.broken} broken link(s) in the built site")
 
 
 def serve_site(config_file: Path, address: str) -> None:

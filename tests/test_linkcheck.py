@@ -10,7 +10,7 @@ from conftest import TESTS
 from site_helpers import make_project, playbook
 
 from generator.htmllinks import read_links, srcset_urls
-from generator.linkcheck import check_site
+from generator.linkcheck import CheckOptions, check_site
 
 SITE = TESTS / "cases" / "links" / "site"
 
@@ -37,8 +37,8 @@ BROKEN_ONLY_FROM_DISK = {
 }
 
 
-def findings(**options) -> set[tuple[str, int, int, str, str]]:
-    report = check_site(SITE, **options)
+def findings(workers: int | None = None, **options) -> set[tuple[str, int, int, str, str]]:
+    report = check_site(SITE, CheckOptions(**options), workers=workers)
     return {(f.page, f.line, f.column, f.link, f.reason) for f in report.findings}
 
 
@@ -67,14 +67,14 @@ def test_hints_name_the_closest_id_or_file():
 
 
 def test_excluded_links_are_skipped():
-    assert not any(f[3].startswith("img/") for f in findings(excludes=[r"^img/"]))
+    assert not any(f[3].startswith("img/") for f in findings(excludes=(r"^img/",)))
 
 
 def test_a_site_served_under_a_path_resolves_root_relative_links_under_it(tmp_path: Path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "index.html").write_text('<a href="/docs/a/">in</a> <a href="/elsewhere/">out</a>')
 
-    report = check_site(tmp_path, root="/docs/")
+    report = check_site(tmp_path, CheckOptions(root="/docs/"))
 
     assert [(f.link, f.reason) for f in report.findings] == [
         ("/elsewhere/", "the link leads outside the site, which is served at /docs/")
