@@ -26,7 +26,7 @@ WORDS = TEXT.split(" ")
 
 
 def _modeline(stem: str) -> str:
-    return f"# yaml-language-server: $schema=../generator/schemas/{stem}.schema.json\n"
+    return f"# yaml-language-server: $schema=https://partner-playbook.github.io/partner-playbook/schemas/{stem}.schema.json\n"
 
 
 def _ids(collection: str, stem: str) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import Problem, UsageError, YamlLoadError
-from generator.model import DATA_FILES, Catalogue, collections_in
+from generator.model import DATA_FILES, SCHEMA_URL, Catalogue, collections_in
 from generator.yamlsafe import Document, load_yaml_bytes
 
 MODELINE_PREFIX = "# yaml-language-server: $schema="
@@ -140,7 +140,7 @@ def _modeline_problems(raw: bytes, data_file: DataFile) -> list[Problem]:
             1,
             1,
             f"the first line must point editors at {expected}",
-            f"make line 1: {MODELINE_PREFIX}../generator/schemas/{expected}",
+            f"make line 1: {MODELINE_PREFIX}{SCHEMA_URL}{expected}",
         )
     ]
 

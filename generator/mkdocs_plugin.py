@@ -30,12 +30,14 @@ from generator.linkcheck import CheckOptions, PageStream, SiteIndex
 from generator.loader import LoadedData
 from generator.render import Origin, OriginLookup, Page, SiteRenderer
 from generator.report import render, render_links
+from generator.schema_check import schema_names
 from generator.shortlinks import resolve_shortlinks
 from generator.site import offline_enabled
 from generator.site_text import abbreviations, footer_html
 from generator.validate import validate_data
 
 TEMPLATES = Path(__file__).parent / "templates"
+SCHEMAS = Path(__file__).parent / "schemas"
 IFRAME_WORKER = Path(__file__).parent / "vendor" / "iframe-worker" / "shim.js"
 #: Where the offline bundle carries the worker shim; the name must contain "iframe-worker", which is how
 #: Material's offline plugin sees that a shim is there already and does not add its unpkg.com copy.
@@ -87,6 +89,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                 raise PluginError(f"{config.docs_dir}/{page.src_uri} is generated from the data; rename the page")
             files.append(File.generated(config, page.src_uri, content=page.markdown()))
             self.generated[page.src_uri] = page
+        for name in schema_names():  # at the URLs their `$id` and the data files' first lines name
+            files.append(File.generated(config, f"schemas/{name}", abs_src_path=str(SCHEMAS / name)))
         for name, content in export_files(self.loaded.catalogue).items():
             files.append(File.generated(config, f"{EXPORTS}/{name}", content=content))
         if self.offline:

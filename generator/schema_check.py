@@ -33,8 +33,8 @@ def read_schema(name: str) -> dict[str, Any]:
 
 @cache
 def validator_for(stem: str) -> jsonschema_rs.Draft202012Validator:
-    """A compiled validator; the shared definitions are found by the relative name the data files' schemas use."""
-    registry = jsonschema_rs.Registry([(name, read_schema(name)) for name in schema_names()])
+    """A compiled validator; `common.schema.json` is found by its `$id`, as an editor finds it online."""
+    registry = jsonschema_rs.Registry([(read_schema(name)["$id"], read_schema(name)) for name in schema_names()])
     return jsonschema_rs.Draft202012Validator(read_schema(f"{stem}{SCHEMA_SUFFIX}"), registry=registry)
 
 

@@ -9,7 +9,7 @@ import jsonschema_rs
 import pytest
 from conftest import REPO
 
-from generator.model import DATA_FILES
+from generator.model import DATA_FILES, SCHEMA_URL
 from generator.schema_check import read_schema, schema_names
 from generator.validate import load_valid_catalogue
 
@@ -158,13 +158,14 @@ def test_lists_from_the_caf_pages_are_complete(catalogue):
 def test_every_data_file_starts_with_its_schema_line():
     for stem in DATA_FILES:
         first = (REPO / "data" / f"{stem}.yml").read_text(encoding="utf-8").splitlines()[0]
-        assert first == f"# yaml-language-server: $schema=../generator/schemas/{stem}.schema.json"
+        assert first == f"# yaml-language-server: $schema={SCHEMA_URL}{stem}.schema.json"
 
 
 @pytest.mark.parametrize("name", schema_names())
 def test_each_schema_is_a_valid_draft_2020_12_schema(name: str):
     schema = read_schema(name)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"] == SCHEMA_URL + name
     assert jsonschema_rs.meta.is_valid(schema)
 
 

@@ -197,3 +197,25 @@ def test_generate_refuses_to_write_over_the_sources(built):
 
     assert result.returncode == 2
     assert "would overwrite content" in result.stderr
+
+
+def test_published_schemas_validate_the_shipped_data_through_the_data_files_schema_lines(built):
+    """An editor follows each data file's first line to the published schema: that path must work."""
+    import json
+
+    import jsonschema_rs
+
+    from generator.yamlsafe import load_yaml_bytes
+
+    project, site, _ = built
+    site_url = "https://partner-playbook.github.io/partner-playbook/"
+    published = {path.name: json.loads(path.read_text()) for path in (site / "schemas").glob("*.schema.json")}
+    registry = jsonschema_rs.Registry([(schema["$id"], schema) for schema in published.values()])
+    for data_file in sorted((project / "data").glob("*.yml")):
+        raw = data_file.read_bytes()
+        url = raw.split(b"\n", 1)[0].decode().split("$schema=", 1)[1]
+        assert url.startswith(site_url)
+        schema = json.loads((site / url.removeprefix(site_url)).read_text())
+        assert jsonschema_rs.meta.is_valid(schema)
+        validator = jsonschema_rs.Draft202012Validator(schema, registry=registry)
+        assert list(validator.iter_errors(load_yaml_bytes(raw, data_file.name).data)) == [], data_file.name
