@@ -99,7 +99,7 @@ def _fail(err: PlaybookError) -> None:
     if isinstance(err, UsageError):
         raise click.UsageError(str(err)) from err
     if isinstance(err, DataError):
-        sys.stderr.write(render(err.problems, "text", subject="build"))
+        sys.stderr.write(render(err.problems, "text", subject="data"))
     else:
         click.echo(f"error: {err}", err=True)
     sys.exit(EXIT_INVALID)
@@ -284,6 +284,194 @@ def check_links(
     stream = sys.stdout if output_format == "json" or not report.broken else sys.stderr
     stream.write(render_links(report, output_format, origins))
     sys.exit(EXIT_INVALID if report.broken else EXIT_OK)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("base")
+@click.argument("head", required=False)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="markdown is ready for a pull-request comment.",
+)
+@click.option("--data", "data_path", default="data", show_default=True, help="The data folder, within the repository.")
+def diff(base: str, head: str | None, output_format: str, data_path: str) -> None:
+    """What the data change from BASE to HEAD does to the playbook.
+
+    Lists the entities added, removed and changed (with the fields that
+    changed), and the pages whose content changes. HEAD defaults to the
+    working tree.
+
+    \b
+    Examples:
+      playbook diff main
+      playbook diff origin/main HEAD --format markdown > comment.md
+    """
+    from generator.changes import catalogue_at, compare, render_changes
+
+    repository = Path.cwd()
+    try:
+        changes = compare(catalogue_at(repository, base, data_path), catalogue_at(repository, head, data_path))
+    except PlaybookError as err:
+        _fail(err)
+    click.echo(render_changes(changes, output_format, base=base, head=head or "working tree"), nl=False)
+
+
+class _ShowsKnownValues(click.Command):
+    """A command whose help ends with the IDs its options may name, read from the data folder."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from generator.scaffold import known_values
+
+        data_dir = ctx.params.get("data_dir") or Path("data")
+        values = known_values(Path(data_dir))
+        if values:
+            with formatter.section(f"Known values (from {data_dir})"):
+                formatter.write_dl([(name, ", ".join(ids)) for name, ids in values.items()])
+        super().format_epilog(ctx, formatter)
+
+
+@cli.group()
+def new() -> None:
+    """Append a new task, option or role to its data file (comments and formatting kept).
+
+    The record is added only if the whole data folder still validates;
+    `playbook new task --help` lists the roles, stages and sources it may name.
+    """
+
+
+def _add(data_dir: Path, kind: str, record: dict[str, object]) -> None:
+    from generator.scaffold import add_record
+
+    try:
+        path, line = add_record(data_dir, kind, record)
+    except PlaybookError as err:
+        _fail(err)
+    click.echo(f"{path}:{line}: added {kind} {record['id']}")
+
+
+SOURCE_PAGE_OPTION = click.option(
+    "--source-page", "source_pages", multiple=True, help="Source page(s) of the facts  [default: the usual one]"
+)
+
+
+@new.command("task", cls=_ShowsKnownValues, epilog=EXIT_CODES_HELP)
+@click.option("--title", required=True, help="What the task is, in a few words.")
+@click.option("--owner", required=True, help="The role that carries it out (see the known roles below).")
+@click.option("--stage", required=True, help="The migration stage it belongs to.")
+@click.option("--source", "sources", multiple=True, help="A migration source it applies to; repeat; none = all.")
+@click.option("--prerequisite", "prerequisites", multiple=True, type=int, help="A task that must come first; repeat.")
+@click.option("--summary", help="A sentence or two about the task.")
+@click.option("--optional", is_flag=True, help="The playbook marks it optional.")
+@click.option("--if-applicable", is_flag=True, help="Only where it applies.")
+@click.option("--id", "task_id", type=int, help="The playbook task number  [default: the next free one]")
+@SOURCE_PAGE_OPTION
+@DATA_OPTION
+def new_task(data_dir: Path, task_id: int | None, source_pages: tuple[str, ...], **fields: object) -> None:
+    """Add a playbook task to data/tasks.yml.
+
+    \b
+    Examples:
+      playbook new task --title "Check the mail flow" --owner frp --stage close --source imap
+      playbook new task --title "Plan the cut-over" --owner mst --stage migrate --prerequisite 2474
+    """
+    from generator.scaffold import next_task_id, usual_source_page
+
+    catalogue = _catalogue(data_dir)
+    record: dict[str, object] = {"id": task_id or next_task_id(catalogue), "title": fields["title"]}
+    if fields["summary"]:
+        record["summary"] = fields["summary"]
+    record |= {"owner": fields["owner"], "stage": fields["stage"]}
+    for name in ("sources", "prerequisites"):
+        if fields[name]:
+            record[name] = list(fields[name])  # type: ignore[call-overload]
+    for flag in ("optional", "if_applicable"):
+        if fields[flag]:
+            record[flag] = True
+    record["source_pages"] = list(source_pages) or [usual_source_page(catalogue, "tasks")]
+    _add(data_dir, "task", record)
+
+
+@new.command("option", cls=_ShowsKnownValues, epilog=EXIT_CODES_HELP)
+@click.option("--name", required=True, help="The option's name.")
+@click.option("--summary", required=True, help="What the option is.")
+@click.option(
+    "--executed-by",
+    multiple=True,
+    required=True,
+    type=click.Choice(["customer-team", "microsoft", "partner"]),
+    help="Who carries out the work; repeat.",
+)
+@click.option("--phase", "phases", multiple=True, required=True, help="A lifecycle phase it helps with; repeat.")
+@click.option("--id", "option_id", help="A URL-safe ID  [default: made from the name]")
+@SOURCE_PAGE_OPTION
+@DATA_OPTION
+def new_option(
+    data_dir: Path,
+    name: str,
+    summary: str,
+    executed_by: tuple[str, ...],
+    phases: tuple[str, ...],
+    option_id: str | None,
+    source_pages: tuple[str, ...],
+) -> None:
+    """Add a partnership or support option to data/options.yml.
+
+    \b
+    Examples:
+      playbook new option --name "Migration factory" --summary "A partner runs repeated migrations." \\
+        --executed-by partner --phase migrate
+    """
+    from generator.scaffold import slug, usual_source_page
+
+    catalogue = _catalogue(data_dir)
+    record = {
+        "id": option_id or slug(name),
+        "name": name,
+        "summary": summary,
+        "executed_by": list(executed_by),
+        "lifecycle_phases": list(phases),
+        "source_pages": list(source_pages) or [usual_source_page(catalogue, "options")],
+    }
+    _add(data_dir, "option", record)
+
+
+@new.command("role", cls=_ShowsKnownValues, epilog=EXIT_CODES_HELP)
+@click.option("--name", required=True, help="The role's name.")
+@click.option("--summary", required=True, help="What the role does.")
+@click.option("--acronym", help="Its acronym, if it has one.")
+@click.option("--id", "role_id", help="A URL-safe ID  [default: the acronym, or made from the name]")
+@SOURCE_PAGE_OPTION
+@DATA_OPTION
+def new_role(
+    data_dir: Path, name: str, summary: str, acronym: str | None, role_id: str | None, source_pages: tuple[str, ...]
+) -> None:
+    """Add a role to data/roles.yml.
+
+    \b
+    Examples:
+      playbook new role --name "Cut-over coordinator" --acronym CC --summary "Plans the final switch."
+    """
+    from generator.scaffold import slug, usual_source_page
+
+    catalogue = _catalogue(data_dir)
+    record: dict[str, object] = {"id": role_id or slug(acronym or name), "name": name}
+    if acronym:
+        record["acronym"] = acronym
+    record |= {"summary": summary, "source_pages": list(source_pages) or [usual_source_page(catalogue, "roles")]}
+    _add(data_dir, "role", record)
+
+
+def _catalogue(data_dir: Path):
+    from generator.validate import load_valid_catalogue
+
+    try:
+        return load_valid_catalogue(data_dir)
+    except PlaybookError as err:
+        _fail(err)
 
 
 def _served_path(config_file: Path) -> str:

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-
 #: Where the site publishes the JSON Schemas; each schema's `$id`, and each data file's first line, point here.
 SCHEMA_URL = "https://partner-playbook.github.io/partner-playbook/schemas/"
 

@@ -1,0 +1,223 @@
+"""What contributors touch: the GitHub workflow, pre-commit hooks, `playbook new` and `playbook diff`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from site_helpers import make_project, playbook
+
+NODE = shutil.which("node") or "node"
+
+
+def lint_workflows(*paths: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [NODE, str(REPO / "tests" / "lint_workflows.cjs"), *map(str, paths)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_github_workflows_pass_actionlint():
+    workflows = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+
+    result = lint_workflows(*workflows)
+
+    assert workflows and result.returncode == 0, result.stdout
+
+
+def test_actionlint_is_a_real_linter(tmp_path: Path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n"
+    )
+
+    result = lint_workflows(broken)
+
+    assert result.returncode == 1
+    assert f"{broken}:6:" in result.stdout and 'property "nope" is not defined' in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "file"),
+    [("validate-manifest", ".pre-commit-hooks.yaml"), ("validate-config", ".pre-commit-config.yaml")],
+)
+def test_pre_commit_files_are_valid(command: str, file: str):
+    result = subprocess.run(
+        [sys.executable, "-m", "pre_commit", command, file], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_pre_commit_hook_runs_playbook_validate(tmp_path: Path):
+    import yaml
+
+    hook = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())[0]
+    project = make_project(tmp_path / "p")
+    tasks = project / "data" / "tasks.yml"
+    tasks.write_text(tasks.read_text().replace("owner: mst", "owner: mts", 1))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", *hook["entry"].split()[1:]], cwd=project, capture_output=True, text=True
+    )
+
+    assert hook["entry"] == "playbook validate" and not hook["pass_filenames"]
+    assert result.returncode == 1 and "unknown role 'mts'" in result.stderr
+
+
+# -- playbook new ---------------------------------------------------------------------------------------------
+
+
+def test_new_task_appends_a_valid_record_and_keeps_the_rest_of_the_file(tmp_path: Path):
+    project = make_project(tmp_path / "p")
+    tasks = project / "data" / "tasks.yml"
+    before = tasks.read_text()
+
+    result = playbook(
+        "new",
+        "task",
+        "--title",
+        "Check the mail flow: DNS",
+        "--owner",
+        "frp",
+        "--stage",
+        "close",
+        "--source",
+        "imap",
+        "--prerequisite",
+        "1370",
+        cwd=project,
+    )
+
+    after = tasks.read_text()
+    assert result.returncode == 0, result.stderr
+    assert after.startswith(before)  # every comment and line above is untouched
+    assert after[len(before) :] == (
+        "  - id: 4120\n"
+        "    title: 'Check the mail flow: DNS'\n"
+        "    owner: frp\n"
+        "    stage: close\n"
+        "    sources: [imap]\n"
+        "    prerequisites: [1370]\n"
+        "    source_pages: [frp-migration-roles]\n"
+    )
+    assert result.stdout.strip().endswith("added task 4120")
+    assert playbook("validate", cwd=project).returncode == 0
+
+
+def test_new_option_goes_into_its_own_block_of_a_file_with_two_collections(tmp_path: Path):
+    project = make_project(tmp_path / "p")
+
+    result = playbook(
+        "new",
+        "option",
+        "--name",
+        "Migration factory",
+        "--summary",
+        "A partner runs repeated migrations.",
+        "--executed-by",
+        "partner",
+        "--phase",
+        "migrate",
+        cwd=project,
+    )
+
+    text = (project / "data" / "options.yml").read_text()
+    assert result.returncode == 0, result.stderr
+    assert text.index("  - id: migration-factory") < text.index("\npartner_types:")
+    assert playbook("validate", cwd=project).returncode == 0
+
+
+def test_new_role_with_an_acronym(tmp_path: Path):
+    project = make_project(tmp_path / "p")
+
+    result = playbook(
+        "new", "role", "--name", "Cut-over coordinator", "--acronym", "CC", "--summary", "Plans it.", cwd=project
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "  - id: cc\n    name: Cut-over coordinator\n    acronym: CC\n" in (project / "data" / "roles.yml").read_text()
+    )
+
+
+def test_new_refuses_an_invalid_record_and_leaves_the_file_alone(tmp_path: Path):
+    project = make_project(tmp_path / "p")
+    before = (project / "data" / "tasks.yml").read_bytes()
+
+    result = playbook("new", "task", "--title", "x", "--owner", "frpp", "--stage", "close", cwd=project)
+
+    assert result.returncode == 1
+    assert "data/tasks.yml:" in result.stderr and "unknown role 'frpp' (did you mean 'frp'?)" in result.stderr
+    assert (project / "data" / "tasks.yml").read_bytes() == before
+    assert sorted(p.name for p in (project / "data").iterdir()) == sorted(p.name for p in (REPO / "data").iterdir())
+
+
+def test_new_task_help_lists_the_known_values():
+    result = playbook("new", "task", "--help", cwd=REPO)
+
+    assert "roles             frp, mst, mvm, customer, ftvm, sme" in result.stdout
+    assert "stages            assess, prepare, onboard, migrate, close" in result.stdout
+
+
+# -- playbook diff ----------------------------------------------------------------------------------------------
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> Path:
+    project = make_project(tmp_path / "repo")
+    git("init", "-q", "-b", "main", cwd=project)
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "add", ".", cwd=project)
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base", cwd=project)
+    return project
+
+
+def commit_all(project: Path, message: str) -> None:
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", message, cwd=project)
+
+
+def test_diff_lists_added_removed_and_changed_entities_and_pages(repository: Path):
+    assert (
+        playbook("new", "task", "--title", "Check DNS", "--owner", "frp", "--stage", "close", cwd=repository).returncode
+        == 0
+    )
+    roles = repository / "data" / "roles.yml"
+    roles.write_text(roles.read_text().replace("name: Customer", "name: The customer"))
+    commit_all(repository, "change")
+
+    result = playbook("diff", "HEAD~1", "HEAD", cwd=repository)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "role customer: changed (name)" in lines
+    assert "playbook task 4120: added" in lines
+    assert lines[-1].startswith("HEAD~1 → HEAD: 1 added, 0 removed, 1 changed;")
+
+
+def test_diff_in_markdown_for_a_pull_request_comment(repository: Path):
+    tasks = repository / "data" / "tasks.yml"
+    tasks.write_text(tasks.read_text().replace("title: Finish the technical assessment", "title: Do the assessment"))
+
+    result = playbook("diff", "main", "--format", "markdown", cwd=repository)  # against the working tree
+
+    assert result.returncode == 0, result.stderr
+    assert "| changed | playbook task | 1699 | title |" in result.stdout
+    assert "- `tasks/1699.md` (changed)" in result.stdout
+    assert "- `roles/frp.md` (changed)" in result.stdout  # the owner's page lists the title too
+
+
+def test_diff_of_an_unknown_revision_is_a_usage_error(repository: Path):
+    result = playbook("diff", "no-such-branch", cwd=repository)
+
+    assert result.returncode == 2
+    assert "git cannot read data/ at 'no-such-branch'" in result.stderr
