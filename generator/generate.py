@@ -17,8 +17,13 @@ from generator.shortlinks import resolve_shortlinks
 from generator.site_text import abbreviations
 from generator.validate import load_valid_catalogue
 
+#: Files beside the docs folder that are pages of the site too (as the plugin's `pages` option says).
+INCLUDED_PAGES = {"contributing.md": Path("CONTRIBUTING.md")}
 
-def generate_docs(data_dir: Path, docs_dir: Path, templates_dir: Path, out: Path) -> int:
+
+def generate_docs(
+    data_dir: Path, docs_dir: Path, templates_dir: Path, out: Path, included: dict[str, Path] | None = None
+) -> int:
     """Writes the docs folder to `out` (replacing it whole); returns the number of pages."""
     _refuse_source_folders(out, data_dir, docs_dir)
     catalogue = load_valid_catalogue(data_dir)
@@ -29,10 +34,14 @@ def generate_docs(data_dir: Path, docs_dir: Path, templates_dir: Path, out: Path
     problems: list[Problem] = []
     with replaced_directory(out) as scratch:
         write_pages(pages, scratch, acronyms)
-        for source in sorted(docs_dir.rglob("*")) if docs_dir.is_dir() else []:
-            src_uri = source.relative_to(docs_dir).as_posix()
+        sources = (
+            [(s.relative_to(docs_dir).as_posix(), s) for s in sorted(docs_dir.rglob("*"))] if docs_dir.is_dir() else []
+        )
+        extra = INCLUDED_PAGES if included is None else included
+        sources += [(uri, docs_dir.parent / path) for uri, path in extra.items()]
+        for src_uri, source in sources:
             target = scratch / src_uri
-            if source.is_dir():
+            if source.is_dir() or not source.exists() or (target.exists() and src_uri not in generated):
                 continue
             if src_uri in generated:
                 problems.append(Problem(os.path.relpath(source), 1, 1, "this page's path is taken by a generated page"))

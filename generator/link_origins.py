@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from generator.errors import PlaybookError
+from generator.generate import INCLUDED_PAGES
 from generator.model import COLLECTION_BY_NAME
 from generator.render import SiteRenderer
 from generator.validate import validate_data
@@ -30,6 +31,9 @@ def page_origins(data_dir: Path | None, docs_dir: Path | None, templates_dir: Pa
         for source in docs_dir.rglob("*.md"):
             for page in html_paths(source.relative_to(docs_dir).as_posix()):
                 origins[page] = os.path.relpath(source)
+        for src_uri, source in INCLUDED_PAGES.items():
+            for page in html_paths(src_uri):
+                origins.setdefault(page, os.path.relpath(docs_dir.parent / source))
     if data_dir and data_dir.is_dir():
         validation = validate_data(data_dir)
         if not validation.ok:

@@ -53,6 +53,8 @@ class PlaybookConfig(base.Config):
     """Edit link base for data files, like edit_uri; by default edit_uri with the docs folder's part swapped."""
     edit_line_anchor = c.Type(str, default="#L{line}")
     """Appended to a data file's edit link to open it at the entity's line; empty where the host has none."""
+    pages = c.Type(dict, default={"contributing.md": "CONTRIBUTING.md"})
+    """Files outside the docs folder that join the site: page path → file, relative to mkdocs.yml."""
     check_links = c.Type(bool, default=True)
     """Check every link and fragment of the built HTML, and fail the build on a broken one."""
 
@@ -89,6 +91,12 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                 raise PluginError(f"{config.docs_dir}/{page.src_uri} is generated from the data; rename the page")
             files.append(File.generated(config, page.src_uri, content=page.markdown()))
             self.generated[page.src_uri] = page
+        self.included: dict[str, Path] = {}
+        for src_uri, source in self.config.pages.items():
+            path = self.repo_root / source
+            if files.get_file_from_path(src_uri) is None and path.is_file():
+                files.append(File.generated(config, src_uri, abs_src_path=str(path)))
+                self.included[src_uri] = path
         for name in schema_names():  # at the URLs their `$id` and the data files' first lines name
             files.append(File.generated(config, f"schemas/{name}", abs_src_path=str(SCHEMAS / name)))
         for name, content in export_files(self.loaded.catalogue).items():
@@ -101,9 +109,14 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     def on_page_markdown(self, markdown: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
         generated = self.generated.get(page.file.src_uri)
         if generated is not None:
-            page.edit_url = self._data_edit_url(config, generated.origin)
+            origin = generated.origin
+            data_file = Path(self.config.data_dir) / origin.file if origin else None
+            page.edit_url = self._edit_url(config, data_file, origin.line if origin else None)
         else:
-            display = os.path.relpath(Path(config.docs_dir) / page.file.src_path)
+            source = self.included.get(page.file.src_uri) or Path(config.docs_dir) / page.file.src_path
+            if page.file.src_uri in self.included:
+                page.edit_url = self._edit_url(config, source, None)
+            display = os.path.relpath(source)
             resolved = resolve_shortlinks(markdown, page.file.src_uri, display, self.site_map)
             self.problems.extend(resolved.problems)
             markdown = resolved.markdown
@@ -153,14 +166,19 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                 server.watch(str(folder))
         return server
 
-    def _data_edit_url(self, config: MkDocsConfig, origin: Origin | None) -> str | None:
-        if origin is None or not config.repo_url:
+    def _edit_url(self, config: MkDocsConfig, source: Path | None, line: int | None) -> str | None:
+        """The edit link of a file of the repository outside the docs folder, at a line where the host can."""
+        if source is None or not config.repo_url:
             return None
-        base_uri = self.config.data_edit_uri or _swap_docs_dir(config, self.repo_root, Path(self.config.data_dir))
-        if base_uri is None:
+        prefix = _edit_prefix(config, self.repo_root)
+        if prefix is None:
             return None
-        anchor = self.config.edit_line_anchor.format(line=origin.line) if self.config.edit_line_anchor else ""
-        return f"{config.repo_url.rstrip('/')}/{base_uri.strip('/')}/{origin.file}{anchor}"
+        if self.config.data_edit_uri and source.resolve().parent == Path(self.config.data_dir).resolve():
+            path = f"{self.config.data_edit_uri.strip('/')}/{source.name}"
+        else:
+            path = prefix + source.resolve().relative_to(self.repo_root).as_posix()
+        anchor = self.config.edit_line_anchor.format(line=line) if line and self.config.edit_line_anchor else ""
+        return f"{config.repo_url.rstrip('/')}/{path}{anchor}"
 
 
 def _origins(loaded: LoadedData) -> OriginLookup:
@@ -171,11 +189,10 @@ def _origins(loaded: LoadedData) -> OriginLookup:
     return origin
 
 
-def _swap_docs_dir(config: MkDocsConfig, repo_root: Path, data_dir: Path) -> str | None:
-    """`edit/main/content/` → `edit/main/data/`: the data folder's edit link, from the docs folder's."""
+def _edit_prefix(config: MkDocsConfig, repo_root: Path) -> str | None:
+    """`edit/main/content/` → `edit/main/`: the edit link of the repository's root, from the docs folder's."""
     edit_uri = (config.edit_uri or "").strip("/")
     docs = Path(config.docs_dir).resolve().relative_to(repo_root).as_posix()
     if not edit_uri.endswith(docs):
         return None
-    data = data_dir.resolve().relative_to(repo_root).as_posix()
-    return edit_uri[: len(edit_uri) - len(docs)] + data
+    return edit_uri[: len(edit_uri) - len(docs)]

@@ -17,7 +17,8 @@ from conftest import REPO
 def make_project(target: Path) -> Path:
     """A copy of the repository's site sources (config, pages, templates, data) in `target`."""
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO / "mkdocs.yml", target / "mkdocs.yml")
+    for name in ("mkdocs.yml", "CONTRIBUTING.md"):
+        shutil.copyfile(REPO / name, target / name)
     for folder in ("content", "data", "overrides"):
         shutil.copytree(REPO / folder, target / folder)
     return target

@@ -15,6 +15,8 @@ from site_helpers import make_project, playbook
 
 SEARCH = "input[data-md-component=search-query]"
 RESULT = ".md-search-result__link"
+#: Material says so in the results pane once its search worker has built the index.
+SEARCH_READY = ".md-search-result__meta:has-text('Type to start searching')"
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +63,9 @@ def test_navigation_and_links_work_from_disk(unpacked: Path, browser):
     page = open_page(context, unpacked / "index.html")
 
     page.click(".md-tabs >> text=Migration")
-    assert page.url.endswith("/roles/index.html")
+    page.wait_for_url("**/roles/index.html")
     page.click("article >> text=Migration Velocity Manager")
-    assert page.url.endswith("/roles/mvm.html")
+    page.wait_for_url("**/roles/mvm.html")
     assert "no longer applies" in page.inner_text("article")
     assert traffic.failed == []
     page.close()
@@ -73,8 +75,10 @@ def test_navigation_and_links_work_from_disk(unpacked: Path, browser):
 def test_search_finds_a_task_by_number_and_by_word_and_opens_it(unpacked: Path, browser, query: str, expected: str):
     context, traffic = browser
     page = open_page(context, unpacked / "index.html")
+    page.focus(SEARCH)
+    page.wait_for_selector(SEARCH_READY, state="attached", timeout=30_000)
 
-    page.fill(SEARCH, query)
+    page.locator(SEARCH).press_sequentially(query)  # keystrokes, as a reader types
     page.wait_for_selector(RESULT, timeout=30_000)
     links = [page.locator(RESULT).nth(i).get_attribute("href") for i in range(page.locator(RESULT).count())]
     assert any(expected in (link or "") for link in links), links

@@ -30,3 +30,26 @@ def test_quickstart_is_exactly_two_commands_and_ci_runs_the_second():
 def test_the_code_is_lint_clean():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_every_error_in_the_golden_corpus_is_documented_in_contributing():
+    """CONTRIBUTING.md lists every message a contributor can see; `…` marks the parts that name their value."""
+    import yaml
+
+    contributing = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = contributing.split("## Every error message", 1)[1].split("\n## ", 1)[0]
+    documented = [row.split("`")[1] for row in section.splitlines() if row.startswith("| `")]
+    for case in sorted((REPO / "tests" / "cases" / "validate").glob("*.yml")):
+        for line in yaml.safe_load(case.read_text(encoding="utf-8"))["expect"]:
+            message = line.split(": error: ", 1)[1]
+            assert any(_matches(pattern, message) for pattern in documented), f"{case.name}: {message}"
+
+
+def _matches(pattern: str, message: str) -> bool:
+    position = 0
+    for part in pattern.split("…"):
+        found = message.find(part, position)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return True

@@ -145,6 +145,7 @@ def test_edit_links_open_the_data_file_at_the_line_or_the_markdown_file(built):
     assert read_page(site, "tasks/3392/").edit_url.endswith(f"/edit/main/data/tasks.yml#L{task_line}")
     assert read_page(site, "roles/mvm/").edit_url.endswith(f"/edit/main/data/roles.yml#L{role_line}")
     assert read_page(site, "fasttrack-migration/").edit_url.endswith("/edit/main/content/fasttrack-migration.md")
+    assert read_page(site, "contributing/").edit_url.endswith("/edit/main/CONTRIBUTING.md")
 
 
 def test_tags_name_role_stage_and_source(built):
