@@ -108,11 +108,25 @@ def relative_link(from_uri: str, to_uri: str, anchor: str | None = None) -> str:
     return "../" * (len(here) - common) + "/".join(there[common:]) + suffix
 
 
-class SiteMap:
-    """Every entity's address, including those whose place on a paged listing depends on their position."""
+def built_path(src_uri: str, url_style: str) -> str:
+    """The file MkDocs writes for a Markdown page: `tasks/3306/index.html` ("directory" URLs, the site) or
+    `tasks/3306.html` ("file" URLs, the offline bundle)."""
+    stem = src_uri.removesuffix(".md")
+    if url_style == "file" or stem == "index" or stem.endswith("/index"):
+        return stem + ".html"
+    return stem + "/index.html"
 
-    def __init__(self, catalogue: Catalogue) -> None:
+
+class SiteMap:
+    """Every entity's address, including those whose place on a paged listing depends on their position.
+
+    `url_style` says how MkDocs will name the built pages ("directory" or "file"); raw HTML links (an SVG
+    diagram's boxes) must name them as built, since MkDocs only rewrites the links it finds in Markdown.
+    """
+
+    def __init__(self, catalogue: Catalogue, url_style: str = "directory") -> None:
         self.catalogue = catalogue
+        self.url_style = url_style
         self._placed: dict[tuple[str, Any], Address] = {}
         by_role: dict[str, int] = {}
         for responsibility in catalogue.records("responsibilities"):
@@ -149,6 +163,23 @@ class Linker:
 
     def index(self, collection: str, text: object) -> Markdown:
         return self.page(SECTION_INDEXES[collection], text)
+
+    def href(self, collection: str, record_or_id: Any) -> str:
+        """The URL of an entity relative to this page as built, for raw HTML (MkDocs leaves it untouched)."""
+        record = record_or_id if isinstance(record_or_id, dict) else self.record(collection, record_or_id)
+        return self.page_href(
+            self.site_map.address(collection, record).src_uri, self.site_map.address(collection, record).anchor
+        )
+
+    def page_href(self, to_uri: str, anchor: str | None = None) -> str:
+        style = self.site_map.url_style
+        target = relative_link(built_path(self.from_uri, style), built_path(to_uri, style), anchor)
+        if style == "directory":  # `../roles/mvm/index.html` is served, and written, as `../roles/mvm/`
+            path, hash_, fragment = target.partition("#")
+            if path == "index.html" or path.endswith("/index.html"):
+                path = path.removesuffix("index.html") or "./"
+            target = path + hash_ + fragment
+        return target
 
     @staticmethod
     def anchor(collection: str, record: Record) -> Markdown:

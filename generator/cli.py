@@ -64,7 +64,15 @@ def cli() -> None:
     show_default=True,
     help="text for people, json for programs, github for pull-request annotations.",
 )
-def validate(data_dir: Path, output_format: str) -> None:
+@click.option(
+    "--max-age",
+    "max_age_days",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="DAYS",
+    help="Warn about facts whose source page was not reviewed within DAYS days.",
+)
+def validate(data_dir: Path, output_format: str, max_age_days: int | None) -> None:
     """Check every data file against its schema and every reference across files.
 
     All problems of all files are reported in one run, each as
@@ -74,9 +82,10 @@ def validate(data_dir: Path, output_format: str) -> None:
     Examples:
       playbook validate
       playbook validate --data path/to/data --format json
+      playbook validate --max-age 365
     """
     try:
-        validation = validate_data(data_dir)
+        validation = validate_data(data_dir, max_age_days=max_age_days)
     except UsageError as err:
         raise click.UsageError(str(err)) from err
     stream = sys.stdout if output_format == "json" or validation.ok else sys.stderr

@@ -39,6 +39,8 @@ from generator.validate import validate_data
 TEMPLATES = Path(__file__).parent / "templates"
 SCHEMAS = Path(__file__).parent / "schemas"
 IFRAME_WORKER = Path(__file__).parent / "vendor" / "iframe-worker" / "shim.js"
+#: Our own script and stylesheet: the catalogue's filters, the runbooks' print layout.
+ASSETS = {"assets/playbook/catalogue.js": "catalogue.js", "assets/playbook/playbook.css": "playbook.css"}
 #: Where the offline bundle carries the worker shim; the name must contain "iframe-worker", which is how
 #: Material's offline plugin sees that a shim is there already and does not add its unpkg.com copy.
 IFRAME_WORKER_URI = "assets/vendor/iframe-worker/shim.js"
@@ -74,6 +76,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         self.abbreviations = abbreviations(self.loaded.catalogue)
         config.copyright = footer_html(self.loaded.catalogue, config.copyright)
         self.offline = offline_enabled(config)
+        config.extra_javascript.append("assets/playbook/catalogue.js")
+        config.extra_css.append("assets/playbook/playbook.css")
         if self.offline:
             # Opened from disk, a page must fetch nothing: no unpkg.com shim, and no repository widget, whose
             # script asks api.github.com for stars; edit links would lead online anyway.
@@ -84,7 +88,10 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        renderer = SiteRenderer(self.loaded.catalogue, _origins(self.loaded), [Path(self.config.templates_dir)])
+        url_style = "directory" if config.use_directory_urls else "file"
+        renderer = SiteRenderer(
+            self.loaded.catalogue, _origins(self.loaded), [Path(self.config.templates_dir)], url_style=url_style
+        )
         self.site_map = renderer.site_map
         for page in renderer.pages():
             if files.get_file_from_path(page.src_uri) is not None:
@@ -97,6 +104,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             if files.get_file_from_path(src_uri) is None and path.is_file():
                 files.append(File.generated(config, src_uri, abs_src_path=str(path)))
                 self.included[src_uri] = path
+        for uri, name in ASSETS.items():
+            files.append(File.generated(config, uri, abs_src_path=str(Path(__file__).parent / "assets" / name)))
         for name in schema_names():  # at the URLs their `$id` and the data files' first lines name
             files.append(File.generated(config, f"schemas/{name}", abs_src_path=str(SCHEMAS / name)))
         for name, content in export_files(self.loaded.catalogue).items():

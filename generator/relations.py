@@ -68,6 +68,20 @@ class Relations:
                     heapq.heappush(ready, (rank, position[follower], follower))
         return ordered
 
+    def runbook(self, tasks: list[Record]) -> list[tuple[Record, list[Record]]]:
+        """The tasks as runbook steps: in dependency order, cut into runs of one stage each.
+
+        Where the data lets a later stage's task come before an earlier stage's one (a prerequisite that points
+        forward), the stage appears again rather than a step moving before a task it waits for.
+        """
+        stages = self.catalogue.index("migration_stages")
+        groups: list[tuple[Record, list[Record]]] = []
+        for task in self.in_task_order(tasks):
+            if not groups or groups[-1][0]["id"] != task["stage"]:
+                groups.append((stages[task["stage"]], []))
+            groups[-1][1].append(task)
+        return groups
+
     def in_task_order(self, tasks: list[Record]) -> list[Record]:
         wanted = {task["id"] for task in tasks}
         return [task for task in self.task_order if task["id"] in wanted]

@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
 from generator.addresses import OWN_PAGES, PER_PAGE, SECTION_INDEXES, Linker, SiteMap, address, continuation_uri
+from generator.diagrams import migration_flow, options_lifecycle
 from generator.escape import Markdown, escape_html, escape_markdown, markdown_link
 from generator.model import COLLECTIONS, Catalogue
 from generator.relations import Relations
@@ -91,18 +92,34 @@ class SiteRenderer:
     catalogue: Catalogue
     origin_of: OriginLookup = field(default=lambda collection, index: None)
     override_dirs: list[Path] = field(default_factory=list)
+    #: How MkDocs names built pages: "directory" (tasks/3306/) or "file" (tasks/3306.html, the offline bundle).
+    url_style: str = "directory"
 
     def __post_init__(self) -> None:
         self.relations = Relations(self.catalogue)
-        self.site_map = SiteMap(self.catalogue)
+        self.site_map = SiteMap(self.catalogue, self.url_style)
         self.environment = make_environment(self.override_dirs)
 
     def pages(self) -> list[Page]:
         return [*self._index_pages(), *self._entity_pages()]
 
     def _render(self, template: str, src_uri: str, **context: Any) -> str:
+        linker = Linker(src_uri, self.site_map)
+
+        def flow(tasks: list[Record], title: str, per_stage: int = 8) -> Markdown:
+            return migration_flow(self.relations, linker, tasks, title=title, max_per_stage=per_stage)
+
+        def options_grid() -> Markdown:
+            return options_lifecycle(self.catalogue, linker)
+
         return self.environment.get_template(template).render(
-            x=Linker(src_uri, self.site_map), r=self.relations, c=self.catalogue, notices=self.notices, **context
+            x=linker,
+            r=self.relations,
+            c=self.catalogue,
+            notices=self.notices,
+            flow=flow,
+            options_grid=options_grid,
+            **context,
         )
 
     def _paged(self, template: str, src_uri: str, lists: dict[str, list[Any]], **context: Any) -> Iterator[str]:
@@ -121,6 +138,38 @@ class SiteRenderer:
         for src_uri, template in (("glossary.md", "glossary.md.j2"), ("provenance.md", "provenance.md.j2")):
             yield Page(src_uri, self._render(template, src_uri))
         yield Page("downloads.md", self._render("downloads.md.j2", "downloads.md", collections=COLLECTIONS))
+        yield Page("catalogue.md", self._render("catalogue.md.j2", "catalogue.md"), searchable=False)
+        yield Page("flow.md", self._render("flow.md.j2", "flow.md"))
+        yield Page("options-by-phase.md", self._render("options_by_phase.md.j2", "options-by-phase.md"))
+        yield from self._runbooks()
+
+    def _runbooks(self) -> Iterator[Page]:
+        """A checklist per migration source and per role; search finds the tasks on their own pages."""
+        yield Page("runbooks/index.md", self._render("runbooks_index.md.j2", "runbooks/index.md"))
+        relations = self.relations
+        for source in self.catalogue.records("migration_sources"):
+            tasks = relations.tasks_for_source(source["id"])
+            intro = f"Every task that applies to a {source['name']} migration."
+            yield self._runbook(f"runbooks/sources/{source['id']}.md", f"{source['name']} migration", intro, tasks)
+        for role in self.catalogue.records("roles"):
+            tasks = relations.tasks_by_owner.get(role["id"], [])
+            intro = f"Every task the {role['name']} owns."
+            yield self._runbook(f"runbooks/roles/{role['id']}.md", role["name"], intro, tasks, role["id"])
+
+    def _runbook(self, src_uri: str, title: str, intro: str, tasks: list[Record], role: str | None = None) -> Page:
+        owners = [role] if role else list(dict.fromkeys(task["owner"] for task in tasks))
+        body = self._render(
+            "runbook.md.j2",
+            src_uri,
+            title=title,
+            intro=intro,
+            groups=self.relations.runbook(tasks),
+            included={task["id"] for task in tasks},
+            subject_role=role,
+            roles=owners,  # whose limits the reader must see before following the steps
+            tasks_in_order=self.relations.in_task_order(tasks),
+        )
+        return Page(src_uri, body, searchable=False)
 
     def _entity_pages(self) -> Iterator[Page]:
         for collection in OWN_PAGES:

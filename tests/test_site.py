@@ -103,9 +103,9 @@ def test_option_pages_link_their_phases_and_the_matrix_links_both(built, catalog
     assert {f"lifecycle/{p}/" for p in catalogue.index("options")["ammp"]["lifecycle_phases"]} <= link_targets(
         option, "options/ammp/"
     )
-    lifecycle = read_page(site, "lifecycle/")
-    assert "Options by phase" in lifecycle.text
-    assert {f"options/{o['id']}/" for o in catalogue.records("options")} <= link_targets(lifecycle, "lifecycle/")
+    matrix = read_page(site, "options-by-phase/")
+    assert "options-by-phase/" in link_targets(read_page(site, "lifecycle/"), "lifecycle/")
+    assert {f"options/{o['id']}/" for o in catalogue.records("options")} <= link_targets(matrix, "options-by-phase/")
     phase = read_page(site, "lifecycle/migrate/")
     assert "options/ammp/" in link_targets(phase, "lifecycle/migrate/")
 

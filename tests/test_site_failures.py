@@ -120,8 +120,15 @@ def test_catalogue_pages_stay_small_when_the_catalogue_grows(tmp_path: Path):
 
     hand_written = {"index.html", "404.html", "contributing/index.html"}
     hand_written |= {f"{p.stem}/index.html" for p in (project / "content").glob("*.md")}
+    # The whole-catalogue views hold every task by design: the catalogue's table (to filter without a server)
+    # and the runbooks (to print as one checklist). The diagram pages are bounded by the diagrams' caps, not by
+    # the catalogue (tests/test_diagrams.py proves the bound). Every other page must stay small.
+    whole = ("catalogue/", "runbooks/", "flow/", "options-by-phase/")
     pages = [
-        p for p in (project / "site").rglob("*.html") if p.relative_to(project / "site").as_posix() not in hand_written
+        p
+        for p in (project / "site").rglob("*.html")
+        if p.relative_to(project / "site").as_posix() not in hand_written
+        and not p.relative_to(project / "site").as_posix().startswith(whole)
     ]
     largest = max(pages, key=lambda p: p.stat().st_size)
     assert len(pages) > 400
