@@ -26,27 +26,32 @@ class Traffic:
     errors: list[str] = field(default_factory=list)
 
 
+def gated_context(browser, **options) -> tuple[object, Traffic]:
+    """A context of the browser that may load file:// only; anything else is refused and recorded."""
+    traffic = Traffic()
+    context = browser.new_context(**options)
+
+    def gate(route) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            traffic.outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", gate)
+    context.on("requestfailed", lambda request: traffic.failed.append(request.url))
+    context.on("weberror", lambda error: traffic.errors.append(str(error.error)))
+    return context, traffic
+
+
 @contextmanager
 def offline_browser() -> Iterator[tuple[object, Traffic]]:
-    """A browser context that may load file:// only; anything else is refused and recorded."""
+    """A headless Chromium with one gated context (see `gated_context`)."""
     from playwright.sync_api import sync_playwright
 
-    traffic = Traffic()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = browser.new_context()
-
-        def gate(route) -> None:
-            if route.request.url.startswith("file://"):
-                route.continue_()
-            else:
-                traffic.outside.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", gate)
-        context.on("requestfailed", lambda request: traffic.failed.append(request.url))
-        context.on("weberror", lambda error: traffic.errors.append(str(error.error)))
         try:
-            yield context, traffic
+            yield gated_context(browser)
         finally:
             browser.close()

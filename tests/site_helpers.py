@@ -24,6 +24,14 @@ def make_project(target: Path) -> Path:
     return target
 
 
+def built(folder: Path, *command: str) -> Path:
+    """The shipped project copied into `folder` and run through `playbook COMMAND...`; returns the project."""
+    project = make_project(folder)
+    result = playbook(*command, cwd=project)
+    assert result.returncode == 0, result.stderr
+    return project
+
+
 def playbook(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True, check=False

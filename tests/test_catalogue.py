@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import markdown
 import pytest
 import yaml
-from browser import Traffic, offline_browser
+from browser import Traffic, gated_context, offline_browser
 from conftest import REPO
-from site_helpers import make_project, playbook
+from site_helpers import built, make_project, playbook
 
 from generator.model import Catalogue
 from generator.relations import Relations
@@ -47,17 +47,12 @@ def shipped() -> tuple[Catalogue, list[dict]]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = make_project(tmp_path_factory.mktemp("project"))
-    result = playbook("build", "--site-dir", "site", cwd=project)
-    assert result.returncode == 0, result.stderr
-    return project / "site"
+    return built(tmp_path_factory.mktemp("project"), "build", "--site-dir", "site") / "site"
 
 
 @pytest.fixture(scope="module")
 def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = make_project(tmp_path_factory.mktemp("bundled"))
-    result = playbook("bundle", "-o", "dist/playbook-offline.zip", cwd=project)
-    assert result.returncode == 0, result.stderr
+    project = built(tmp_path_factory.mktemp("bundled"), "bundle", "-o", "dist/playbook-offline.zip")
     target = tmp_path_factory.mktemp("unpacked")
     with zipfile.ZipFile(project / "dist" / "playbook-offline.zip") as archive:
         archive.extractall(target)
@@ -101,24 +96,6 @@ def browsers():
     the offline bundle (and the page of 5,000 tasks), one for the built site, so that each keeps its own log."""
     with offline_browser() as (bundle_context, bundle_traffic):
         yield {"bundle": (bundle_context, bundle_traffic), "site": gated_context(bundle_context.browser)}
-
-
-def gated_context(browser, **options) -> tuple[object, Traffic]:
-    """A further context of the browser, gated and logged as `offline_browser` does it."""
-    traffic = Traffic()
-    context = browser.new_context(**options)
-
-    def gate(route) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            traffic.outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", gate)
-    context.on("requestfailed", lambda request: traffic.failed.append(request.url))
-    context.on("weberror", lambda error: traffic.errors.append(str(error.error)))
-    return context, traffic
 
 
 def script_errors(traffic: Traffic) -> list[str]:
