@@ -28,7 +28,7 @@ def generate_docs(
     _refuse_source_folders(out, data_dir, docs_dir)
     catalogue = load_valid_catalogue(data_dir)
     renderer = SiteRenderer(catalogue, override_dirs=[templates_dir])
-    pages = renderer.pages()
+    pages = renderer.pages(workers=os.cpu_count() or 1)
     generated = {page.src_uri for page in pages}
     acronyms = abbreviations(catalogue)
     problems: list[Problem] = []

@@ -93,7 +93,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             self.loaded.catalogue, _origins(self.loaded), [Path(self.config.templates_dir)], url_style=url_style
         )
         self.site_map = renderer.site_map
-        for page in renderer.pages():
+        for page in renderer.pages(workers=os.cpu_count() or 1):
             if files.get_file_from_path(page.src_uri) is not None:
                 raise PluginError(f"{config.docs_dir}/{page.src_uri} is generated from the data; rename the page")
             files.append(File.generated(config, page.src_uri, content=page.markdown()))

@@ -9,7 +9,9 @@ text and would be escaped a second time.
 from __future__ import annotations
 
 import json
+import multiprocessing
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,8 +102,54 @@ class SiteRenderer:
         self.site_map = SiteMap(self.catalogue, self.url_style)
         self.environment = make_environment(self.override_dirs)
 
-    def pages(self) -> list[Page]:
-        return [*self._index_pages(), *self._entity_pages()]
+    def pages(self, workers: int = 1) -> list[Page]:
+        """Every page, in a fixed order. With `workers` > 1, the pages of the entities are rendered in that many
+        forked processes, which share the catalogue as it is and hand back only the pages' text."""
+        jobs: list[tuple[str, int, int]] = [("", 0, 0)]  # the index and whole-catalogue pages
+        for collection in OWN_PAGES:
+            count = len(self.catalogue.records(collection))
+            step = max(50, count // (max(workers, 1) * 4) + 1)
+            jobs += [(collection, start, min(start + step, count)) for start in range(0, count, step)]
+        if workers > 1 and len(jobs) > 2 and "fork" in multiprocessing.get_all_start_methods():
+            self._warm()
+            global _FORKED
+            _FORKED = self
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                batches = list(pool.map(_render_job, jobs))
+        else:
+            batches = [self._job(*job) for job in jobs]
+        return [page for batch in batches for page in batch]
+
+    def _job(self, collection: str, start: int, end: int) -> list[Page]:
+        if not collection:
+            return list(self._index_pages())
+        return list(self._entity_pages(collection, start, end))
+
+    def _warm(self) -> None:
+        """Compute what every page reads before forking, so each process does not compute it again."""
+        relations = self.relations
+        for name in (
+            "task_order",
+            "needed_by",
+            "citations",
+            "tasks_by_owner",
+            "tasks_by_stage",
+            "responsibilities_by_role",
+            "responsibilities_involving",
+            "options_by_phase",
+            "offerings_by_phase",
+            "focus_areas_by_group",
+            "partner_types_by_option",
+            "resources_by_option",
+            "options_using",
+            "steps_by_phase",
+        ):
+            getattr(relations, name)
+        for collection in {c.name for c in COLLECTIONS}:
+            self.catalogue.index(collection)
+            if collection in OWN_PAGES and self.catalogue.records(collection):
+                self.origin_of(collection, 0)  # reads the file's positions once, here
 
     def _render(self, template: str, src_uri: str, **context: Any) -> str:
         linker = Linker(src_uri, self.site_map)
@@ -171,15 +219,15 @@ class SiteRenderer:
         )
         return Page(src_uri, body, searchable=False)
 
-    def _entity_pages(self) -> Iterator[Page]:
-        for collection in OWN_PAGES:
-            for index, record in enumerate(self.catalogue.records(collection)):
-                src_uri = address(collection, record).src_uri
-                tags, origin = self.tags(collection, record), self.origin_of(collection, index)
-                pages = self._paged(f"{collection}.md.j2", src_uri, self._lists(collection, record), record=record)
-                for number, body in enumerate(pages, start=1):
-                    first = number == 1
-                    yield Page(continuation_uri(src_uri, number), body, tags if first else (), origin, searchable=first)
+    def _entity_pages(self, collection: str, start: int, end: int) -> Iterator[Page]:
+        for index in range(start, end):
+            record = self.catalogue.records(collection)[index]
+            src_uri = address(collection, record).src_uri
+            tags, origin = self.tags(collection, record), self.origin_of(collection, index)
+            pages = self._paged(f"{collection}.md.j2", src_uri, self._lists(collection, record), record=record)
+            for number, body in enumerate(pages, start=1):
+                first = number == 1
+                yield Page(continuation_uri(src_uri, number), body, tags if first else (), origin, searchable=first)
 
     def _lists(self, collection: str, record: Record) -> dict[str, list[Any]]:
         """The lists of an entity page that grow with the catalogue, and so are spread over pages."""
@@ -250,6 +298,15 @@ class Pager:
         if self.number < self.count:
             links.append(("next page", continuation_uri(self.first_uri, self.number + 1)))
         return links
+
+
+#: The renderer a forked worker inherits from its parent (set just before the fork, read only in the child).
+_FORKED: SiteRenderer | None = None
+
+
+def _render_job(job: tuple[str, int, int]) -> list[Page]:
+    assert _FORKED is not None
+    return _FORKED._job(*job)
 
 
 def tag_label(kind: str, record: Record) -> str:
