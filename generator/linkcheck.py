@@ -232,12 +232,6 @@ def _check_files(pages: Sequence[str]) -> list[_PageResult]:
     return [_check_links(page, read_links((folder / page).read_bytes()), site, options) for page in pages]
 
 
-def _check_html(page: str, html: str) -> _PageResult:
-    assert _WORKER is not None
-    _, site, options = _WORKER
-    return _check_links(page, read_links(html.encode("utf-8")), site, options)
-
-
 def _check_links(page: str, links: PageLinks, site: SiteIndex, options: CheckOptions) -> _PageResult:
     patterns = [re.compile(pattern) for pattern in options.excludes]
     result = _PageResult(page, links.ids, len(links.links), [], [], [])
@@ -283,25 +277,46 @@ def check_site(site: Path, options: CheckOptions | None = None, *, workers: int 
 class PageStream:
     """Checks pages as they are written, in another process, for a build that keeps the first core busy.
 
-    The site's files must be known up front (MkDocs knows them before it renders a page); the pages arrive one
-    by one; `finish` resolves the fragments across pages once the last page is in, and the site is on disk.
+    The site's files must be known up front (MkDocs knows them before it renders a page). Only page names cross
+    to the worker, which reads each page from disk once the next page is announced (by then MkDocs has written
+    it), keeps every result itself, and resolves fragments across pages when the last page is in: the build's
+    own process does next to nothing for it.
     """
 
-    def __init__(self, index: SiteIndex, options: CheckOptions) -> None:
-        self.pool = ProcessPoolExecutor(max_workers=1, initializer=_start_worker, initargs=(None, index, options))
-        self.pending: list[Future[_PageResult]] = []
+    def __init__(self, site: Path, index: SiteIndex, options: CheckOptions) -> None:
+        self.pool = ProcessPoolExecutor(max_workers=1, initializer=_start_worker, initargs=(site, index, options))
+        self.pending: list[Future[None]] = []
+        self.announced: str | None = None
 
-    def add(self, page: str, html: str) -> None:
-        self.pending.append(self.pool.submit(_check_html, page, html))
+    def add(self, page: str) -> None:
+        """`page` is about to be written: the page announced before it is on disk now."""
+        if self.announced is not None:
+            self.pending.append(self.pool.submit(_check_streamed, self.announced))
+        self.announced = page
 
-    def finish(self, site: Path) -> LinkReport:
+    def finish(self) -> LinkReport:
         try:
-            return _report(site, [future.result() for future in self.pending])
+            self.add("")  # the last page is on disk too
+            for future in self.pending:
+                future.result()
+            return self.pool.submit(_report_streamed).result()
         finally:
             self.pool.shutdown()
 
     def cancel(self) -> None:
         self.pool.shutdown(cancel_futures=True)
+
+
+_STREAMED: list[_PageResult] = []  # in the worker process only
+
+
+def _check_streamed(page: str) -> None:
+    _STREAMED.extend(_check_files([page]))
+
+
+def _report_streamed() -> LinkReport:
+    assert _WORKER is not None and _WORKER[0] is not None
+    return _report(_WORKER[0], _STREAMED)
 
 
 def _report(site: Path, results: list[_PageResult]) -> LinkReport:

@@ -148,19 +148,19 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             # Every file the site will hold is known now; each page is checked, on the other core, as it is written.
             index = SiteIndex.from_paths(file.dest_uri for file in files)
             root = "/" if self.offline else (urlsplit(config.site_url or "").path or "/")
-            self.links = PageStream(index, CheckOptions(file_urls=self.offline, root=root))
+            self.links = PageStream(Path(config.site_dir), index, CheckOptions(file_urls=self.offline, root=root))
         return env
 
     def on_post_page(self, output: str, page: MkDocsPage, config: MkDocsConfig) -> str:
         if self.links is not None:
-            self.links.add(page.file.dest_uri, output)
+            self.links.add(page.file.dest_uri)
         return output
 
     @event_priority(-50)  # after the search index is written, before the offline plugin (-100) inlines it
     def on_post_build(self, config: MkDocsConfig) -> None:
         if self.links is None:
             return
-        report = self.links.finish(Path(config.site_dir))
+        report = self.links.finish()
         if report.broken:
             origins = page_origins(Path(self.config.data_dir), Path(config.docs_dir), Path(self.config.templates_dir))
             raise PluginError("broken links in the built site:\n" + render_links(report, "text", origins))
