@@ -129,7 +129,7 @@ def _figure(width: int, height: int, title: str, label: str, body: list[str], ki
         + _attrs(
             viewBox=f"0 0 {width} {height}",
             width="100%",
-            role="img",
+            role="group",  # not "img": that would hide the links in the boxes from screen readers
             aria_label=label,
             class_=f"playbook-diagram-{kind}",
             font_family="inherit",
