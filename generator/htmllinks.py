@@ -13,9 +13,6 @@ from html.parser import HTMLParser
 
 from selectolax.lexbor import LexborHTMLParser
 
-#: Attributes that hold one URL, and the elements they are links on. `<base href>` is read apart.
-URL_ATTRIBUTES = ("href", "src")
-
 
 @dataclass(frozen=True, slots=True)
 class Link:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from generator.errors import PlaybookError
 from generator.generate import INCLUDED_PAGES
+from generator.loader import LoadedData
 from generator.model import COLLECTION_BY_NAME
-from generator.render import SiteRenderer
+from generator.render import Origin, OriginLookup, SiteRenderer
 from generator.validate import validate_data
 
 
@@ -22,6 +23,17 @@ def html_paths(src_uri: str) -> list[str]:
     if stem == "index" or stem.endswith("/index"):
         return [stem + ".html"]
     return [stem + "/index.html", stem + ".html"]
+
+
+def origin_lookup(loaded: LoadedData) -> OriginLookup:
+    """Where each record was written: its file (as a contributor types the path), its line, and its name."""
+
+    def origin(collection: str, index: int) -> Origin:
+        where = loaded.locate(collection, index)
+        record_id = loaded.catalogue.records(collection)[index].get("id")
+        return Origin(where.path, where.line, f"{COLLECTION_BY_NAME[collection].label} {record_id}")
+
+    return origin
 
 
 def page_origins(data_dir: Path | None, docs_dir: Path | None, templates_dir: Path | None) -> dict[str, str]:
@@ -40,15 +52,9 @@ def page_origins(data_dir: Path | None, docs_dir: Path | None, templates_dir: Pa
             return origins  # the data is broken: `playbook validate` is the place to say so
         loaded = validation.loaded
 
-        def origin(collection: str, index: int):
-            from generator.render import Origin
-
-            where = loaded.locate(collection, index)
-            record_id = loaded.catalogue.records(collection)[index].get("id")
-            return Origin(where.path, where.line, f"{COLLECTION_BY_NAME[collection].label} {record_id}")
-
         try:
-            pages = SiteRenderer(loaded.catalogue, origin, [templates_dir] if templates_dir else []).pages()
+            renderer = SiteRenderer(loaded.catalogue, origin_lookup(loaded), [templates_dir] if templates_dir else [])
+            pages = renderer.pages()
         except PlaybookError:
             return origins
         for page in pages:

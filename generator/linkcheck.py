@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from generator.external import UrlResult
 from generator.htmllinks import Link, PageLinks, locate, read_links
@@ -102,14 +102,14 @@ def resolve(page: str, base: str | None, value: str, site: SiteIndex, *, file_ur
     if base is not None:
         base_target = resolve(page, None, base, site, file_urls=False, root=root) if base else Target("file", page)
         if base_target.kind == "external":
-            return Target("external", _join_url(base_target.path, value))
+            return Target("external", urljoin(base_target.path, value))
         if base_target.kind != "file":
             return Target("broken", reason=f"the page's <base href> is unusable: {base_target.reason}")
         document = base_target.path if base_target.path.endswith(HTML_SUFFIXES) else base_target.path + "/"
     parts = urlsplit(value)
     fragment = parts.fragment if "#" in value else None
     if not parts.path:
-        return Target("file", _as_file(document, site), fragment)
+        return Target("file", document + "index.html" if document.endswith("/") else document, fragment)
     path = parts.path
     if path.startswith("/"):
         if file_urls:
@@ -130,16 +130,6 @@ def _with_scheme(scheme: str, value: str) -> Target:
         if not addresses or not all(PLAUSIBLE_ADDRESS.match(a.strip()) for a in addresses.split(",")):
             return Target("broken", reason="not a plausible e-mail address", hint="write mailto:name@example.com")
     return Target("skip")  # data:, javascript:, tel: and the rest open no page of ours
-
-
-def _join_url(base: str, value: str) -> str:
-    from urllib.parse import urljoin
-
-    return urljoin(base, value)
-
-
-def _as_file(document: str, site: SiteIndex) -> str:
-    return document if not document.endswith("/") else document + "index.html"
 
 
 def _local(document: str, path: str, fragment: str | None, site: SiteIndex, *, file_urls: bool) -> Target:

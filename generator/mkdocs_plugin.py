@@ -25,10 +25,10 @@ from generator.errors import Problem
 from generator.escape import escape_html
 from generator.exports import FOLDER as EXPORTS
 from generator.exports import export_files
-from generator.link_origins import page_origins
+from generator.generate import INCLUDED_PAGES
+from generator.link_origins import origin_lookup, page_origins
 from generator.linkcheck import CheckOptions, PageStream, SiteIndex
-from generator.loader import LoadedData
-from generator.render import Origin, OriginLookup, Page, SiteRenderer
+from generator.render import Page, SiteRenderer
 from generator.report import render, render_links
 from generator.schema_check import schema_names
 from generator.shortlinks import resolve_shortlinks
@@ -55,7 +55,7 @@ class PlaybookConfig(base.Config):
     """Edit link base for data files, like edit_uri; by default edit_uri with the docs folder's part swapped."""
     edit_line_anchor = c.Type(str, default="#L{line}")
     """Appended to a data file's edit link to open it at the entity's line; empty where the host has none."""
-    pages = c.Type(dict, default={"contributing.md": "CONTRIBUTING.md"})
+    pages = c.Type(dict, default={uri: str(path) for uri, path in INCLUDED_PAGES.items()})
     """Files outside the docs folder that join the site: page path → file, relative to mkdocs.yml."""
     check_links = c.Type(bool, default=True)
     """Check every link and fragment of the built HTML, and fail the build on a broken one."""
@@ -90,7 +90,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         url_style = "directory" if config.use_directory_urls else "file"
         renderer = SiteRenderer(
-            self.loaded.catalogue, _origins(self.loaded), [Path(self.config.templates_dir)], url_style=url_style
+            self.loaded.catalogue, origin_lookup(self.loaded), [Path(self.config.templates_dir)], url_style=url_style
         )
         self.site_map = renderer.site_map
         for page in renderer.pages(workers=os.cpu_count() or 1):
@@ -119,7 +119,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         generated = self.generated.get(page.file.src_uri)
         if generated is not None:
             origin = generated.origin
-            data_file = Path(self.config.data_dir) / origin.file if origin else None
+            data_file = Path(self.config.data_dir) / Path(origin.file).name if origin else None
             page.edit_url = self._edit_url(config, data_file, origin.line if origin else None)
         else:
             source = self.included.get(page.file.src_uri) or Path(config.docs_dir) / page.file.src_path
@@ -188,14 +188,6 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             path = prefix + source.resolve().relative_to(self.repo_root).as_posix()
         anchor = self.config.edit_line_anchor.format(line=line) if line and self.config.edit_line_anchor else ""
         return f"{config.repo_url.rstrip('/')}/{path}{anchor}"
-
-
-def _origins(loaded: LoadedData) -> OriginLookup:
-    def origin(collection: str, index: int) -> Origin | None:
-        where = loaded.locate(collection, index)
-        return Origin(Path(where.path).name, where.line)
-
-    return origin
 
 
 def _edit_prefix(config: MkDocsConfig, repo_root: Path) -> str | None:

@@ -29,7 +29,7 @@ Record = dict[str, Any]
 
 @dataclass(frozen=True)
 class Origin:
-    """The data file (name within the data folder) and line that define a page's entity."""
+    """The data file (its path as a contributor types it) and line that define a page's entity."""
 
     file: str
     line: int

@@ -54,13 +54,17 @@ def mkdocs_messages(verbose: bool) -> Iterator[None]:
         logger.removeHandler(handler)
 
 
+def _expect_config(config_file: Path) -> None:
+    if not config_file.is_file():
+        raise UsageError(f"MkDocs configuration not found: {config_file}")
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life banner is not the reader's news
+
+
 def load_mkdocs_config(config_file: Path, **overrides: object):
     from mkdocs.config import load_config
     from mkdocs.exceptions import ConfigurationError
 
-    if not config_file.is_file():
-        raise UsageError(f"MkDocs configuration not found: {config_file}")
-    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life banner is not the reader's news
+    _expect_config(config_file)
     try:
         return load_config(str(config_file), **overrides)
     except ConfigurationError as err:
@@ -93,8 +97,6 @@ def serve_site(config_file: Path, address: str) -> None:
     """`mkdocs serve` with the plugin watching data/ and the templates, so edits reload the browser."""
     from mkdocs.commands.serve import serve
 
-    if not config_file.is_file():
-        raise UsageError(f"MkDocs configuration not found: {config_file}")
-    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    _expect_config(config_file)
     with mkdocs_messages(verbose=True):
         serve(config_file=str(config_file), dev_addr=address, livereload=True)
