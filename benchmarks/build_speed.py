@@ -194,9 +194,7 @@ def run_size(folder: Path, tasks: int, repeat: int) -> Result:
             f"{len(only_bare)} only in the bare site {only_bare[:3]}"
         )
     manual = hand_written(folder / "content")
-    catalogue = {
-        path: size for path, size in pages.items() if path not in manual and not path.startswith(WHOLE_VIEWS)
-    }
+    catalogue = {path: size for path, size in pages.items() if path not in manual and not path.startswith(WHOLE_VIEWS)}
     return Result(tasks, generation, build, generate, bare, len(pages), _largest(pages), _largest(catalogue), notes)
 
 

@@ -108,7 +108,7 @@ def _fail(err: PlaybookError) -> None:
     if isinstance(err, UsageError):
         raise click.UsageError(str(err)) from err
     if isinstance(err, DataError):
-        sys.stderr.write(render(err.problems, "text", subject="data"))
+        sys.stderr.write(render(err.problems, "text", subject=err.subject))
     else:
         click.echo(f"error: {err}", err=True)
     sys.exit(EXIT_INVALID)

@@ -32,9 +32,14 @@ class PlaybookError(Exception):
 class DataError(PlaybookError):
     """The data is invalid; carries every problem found."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], subject: str = "data") -> None:
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the data")
+        #: What the problems are in, for the report's summary line: "data", "templates", "content".
+        self.subject = subject
+        super().__init__(f"{len(problems)} problem(s) in the {subject}")
+
+    def __reduce__(self):  # crosses from a rendering process intact, not rebuilt from its message
+        return (type(self), (self.problems, self.subject))
 
 
 class YamlLoadError(PlaybookError):

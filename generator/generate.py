@@ -28,7 +28,7 @@ def generate_docs(
     _refuse_source_folders(out, data_dir, docs_dir)
     catalogue = load_valid_catalogue(data_dir)
     renderer = SiteRenderer(catalogue, override_dirs=[templates_dir])
-    pages = renderer.pages(workers=os.cpu_count() or 1)
+    pages = renderer.pages(processes=os.cpu_count() or 1)
     generated = {page.src_uri for page in pages}
     acronyms = abbreviations(catalogue)
     problems: list[Problem] = []
@@ -56,7 +56,7 @@ def generate_docs(
             problems.extend(resolved.problems)
             target.write_text(resolved.markdown + acronyms, encoding="utf-8")
         if problems:
-            raise DataError(problems)
+            raise DataError(problems, "content")
     return len(pages)
 
 

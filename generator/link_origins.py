@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from generator.errors import PlaybookError
 from generator.generate import INCLUDED_PAGES
 from generator.loader import LoadedData
 from generator.model import COLLECTION_BY_NAME
@@ -51,16 +50,13 @@ def page_origins(data_dir: Path | None, docs_dir: Path | None, templates_dir: Pa
         if not validation.ok:
             return origins  # the data is broken: `playbook validate` is the place to say so
         loaded = validation.loaded
-
-        try:
-            renderer = SiteRenderer(loaded.catalogue, origin_lookup(loaded), [templates_dir] if templates_dir else [])
-            pages = renderer.pages()
-        except PlaybookError:
-            return origins
-        for page in pages:
-            source = f"{page.origin.file}:{page.origin.line}" if page.origin else os.path.relpath(data_dir)
-            if page.origin and page.origin.label:
-                source += f", {page.origin.label}"
+        # The plan names every page and its record; nothing needs rendering.
+        renderer = SiteRenderer(loaded.catalogue, origin_lookup(loaded), [templates_dir] if templates_dir else [])
+        for page in renderer.plan():
+            origin = renderer.origin(page)
+            source = f"{origin.file}:{origin.line}" if origin else os.path.relpath(data_dir)
+            if origin and origin.label:
+                source += f", {origin.label}"
             for path in html_paths(page.src_uri):
                 origins[path] = source
     return origins

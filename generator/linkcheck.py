@@ -15,10 +15,13 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
-from generator.external import UrlResult
 from generator.htmllinks import Link, PageLinks, locate, read_links
+
+if TYPE_CHECKING:  # the outside-link checker (and its HTTP client) loads only when outside links are checked
+    from generator.external import UrlResult
 
 SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 PLAUSIBLE_ADDRESS = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\"]+$")

@@ -21,14 +21,14 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page as MkDocsPage
 
-from generator.errors import Problem
+from generator.errors import DataError, Problem
 from generator.escape import escape_html
 from generator.exports import FOLDER as EXPORTS
 from generator.exports import export_files
 from generator.generate import INCLUDED_PAGES
 from generator.link_origins import origin_lookup, page_origins
 from generator.linkcheck import CheckOptions, PageStream, SiteIndex
-from generator.render import Page, SiteRenderer
+from generator.render import Origin, Rendering, SiteRenderer
 from generator.report import render, render_links
 from generator.schema_check import schema_names
 from generator.shortlinks import resolve_shortlinks
@@ -61,7 +61,42 @@ class PlaybookConfig(base.Config):
     """Check every link and fragment of the built HTML, and fail the build on a broken one."""
 
 
+class RenderedFile(File):
+    """A generated page whose Markdown another process renders while MkDocs works on the pages before it;
+    MkDocs takes it when it first reads the page, waiting only if it is not ready yet."""
+
+    def __init__(self, config: MkDocsConfig, rendering: Rendering, index: int) -> None:
+        super().__init__(rendering.plans[index].src_uri, None, config.site_dir, config.use_directory_urls)
+        self.generated_by = config.plugins._current_plugin or "playbook"
+        self._rendering, self._index = rendering, index
+        #: Where the page's record is written, known once the page is rendered.
+        self.origin: Origin | None = None
+
+    def _take(self) -> None:
+        if self._content is None:
+            try:
+                page = self._rendering.page(self._index)
+                self._content, self.origin = page.markdown(), page.origin
+            except DataError as err:
+                raise PluginError(render(err.problems, "text", subject="templates")) from None
+
+    # MkDocs reads a page through these two; each takes the rendered page first, setting them works as ever.
+    content_string = property(lambda self: _taken(self, File.content_string), File.content_string.fset)
+    content_bytes = property(lambda self: _taken(self, File.content_bytes), File.content_bytes.fset)
+
+    def is_modified(self) -> bool:  # no file, no date to compare: a dirty rebuild renders it again
+        return True
+
+
+def _taken(file: RenderedFile, content: property) -> Any:
+    file._take()
+    return content.fget(file)  # type: ignore[misc]
+
+
 class PlaybookPlugin(BasePlugin[PlaybookConfig]):
+    rendering: Rendering | None = None
+    links: PageStream | None = None
+
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         data_dir = Path(self.config.data_dir)
         validation = validate_data(data_dir)
@@ -71,8 +106,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             )
         self.loaded = validation.loaded
         self.repo_root = Path(config.config_file_path).resolve().parent
-        self.generated: dict[str, Page] = {}
         self.problems: list[Problem] = []
+        self.edit_bases: dict[Path, str | None] = {}
         self.abbreviations = abbreviations(self.loaded.catalogue)
         config.copyright = footer_html(self.loaded.catalogue, config.copyright)
         self.offline = offline_enabled(config)
@@ -85,19 +120,30 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             config.extra["homepage"] = "index.html"  # the logo's link; the theme's default is a folder
             config.repo_url = config.repo_name = None
             config.edit_uri = ""
+        renderer = SiteRenderer(
+            self.loaded.catalogue,
+            origin_lookup(self.loaded),
+            [Path(self.config.templates_dir)],
+            # the offline plugin turns directory URLs off in its own on_config, which may run after this one
+            url_style="directory" if config.use_directory_urls and not self.offline else "file",
+        )
+        self.site_map = renderer.site_map
+        # Rendering starts now, on the other core, while MkDocs reads the theme and the docs folder and then
+        # turns page after page into HTML; it stays well ahead of MkDocs, which never waits for a page.
+        try:
+            self.rendering = Rendering(renderer, processes=1 if (os.cpu_count() or 1) > 1 else 0)
+        except DataError as err:
+            raise PluginError(
+                "a page template is broken:\n" + render(err.problems, "text", subject="templates")
+            ) from None
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        url_style = "directory" if config.use_directory_urls else "file"
-        renderer = SiteRenderer(
-            self.loaded.catalogue, origin_lookup(self.loaded), [Path(self.config.templates_dir)], url_style=url_style
-        )
-        self.site_map = renderer.site_map
-        for page in renderer.pages(workers=os.cpu_count() or 1):
-            if files.get_file_from_path(page.src_uri) is not None:
-                raise PluginError(f"{config.docs_dir}/{page.src_uri} is generated from the data; rename the page")
-            files.append(File.generated(config, page.src_uri, content=page.markdown()))
-            self.generated[page.src_uri] = page
+        assert self.rendering is not None
+        for index, plan in enumerate(self.rendering.plans):
+            if files.get_file_from_path(plan.src_uri) is not None:
+                raise PluginError(f"{config.docs_dir}/{plan.src_uri} is generated from the data; rename the page")
+            files.append(RenderedFile(config, self.rendering, index))
         self.included: dict[str, Path] = {}
         for src_uri, source in self.config.pages.items():
             path = self.repo_root / source
@@ -116,9 +162,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 
     @event_priority(50)  # before other plugins see the Markdown, so they see links, not [[...]]
     def on_page_markdown(self, markdown: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
-        generated = self.generated.get(page.file.src_uri)
-        if generated is not None:
-            origin = generated.origin
+        if isinstance(page.file, RenderedFile):
+            origin = page.file.origin
             data_file = Path(self.config.data_dir) / Path(origin.file).name if origin else None
             page.edit_url = self._edit_url(config, data_file, origin.line if origin else None)
         else:
@@ -141,6 +186,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 
     def on_env(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
         # Pages are turned into HTML before this event; every unresolved [[...]] of every page is known by now.
+        if self.rendering is not None:
+            self.rendering.close()
         if self.problems:
             raise PluginError("links to unknown IDs:\n" + render(sorted(self.problems), "text", subject="content"))
         self.links = None
@@ -166,7 +213,9 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             raise PluginError("broken links in the built site:\n" + render_links(report, "text", origins))
 
     def on_build_error(self, error: Exception) -> None:
-        if getattr(self, "links", None) is not None:
+        if self.rendering is not None:
+            self.rendering.close()
+        if self.links is not None:
             self.links.cancel()
 
     def on_serve(self, server: LiveReloadServer, config: MkDocsConfig, builder: Any) -> LiveReloadServer:
@@ -177,7 +226,18 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 
     def _edit_url(self, config: MkDocsConfig, source: Path | None, line: int | None) -> str | None:
         """The edit link of a file of the repository outside the docs folder, at a line where the host can."""
-        if source is None or not config.repo_url:
+        if source is None:
+            return None
+        if source not in self.edit_bases:  # thousands of pages share a dozen data files
+            self.edit_bases[source] = self._edit_base(config, source)
+        base = self.edit_bases[source]
+        if base is None:
+            return None
+        anchor = self.config.edit_line_anchor.format(line=line) if line and self.config.edit_line_anchor else ""
+        return base + anchor
+
+    def _edit_base(self, config: MkDocsConfig, source: Path) -> str | None:
+        if not config.repo_url:
             return None
         prefix = _edit_prefix(config, self.repo_root)
         if prefix is None:
@@ -186,8 +246,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             path = f"{self.config.data_edit_uri.strip('/')}/{source.name}"
         else:
             path = prefix + source.resolve().relative_to(self.repo_root).as_posix()
-        anchor = self.config.edit_line_anchor.format(line=line) if line and self.config.edit_line_anchor else ""
-        return f"{config.repo_url.rstrip('/')}/{path}{anchor}"
+        return f"{config.repo_url.rstrip('/')}/{path}"
 
 
 def _edit_prefix(config: MkDocsConfig, repo_root: Path) -> str | None:

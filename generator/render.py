@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
 from generator.addresses import OWN_PAGES, PER_PAGE, SECTION_INDEXES, Linker, SiteMap, address, continuation_uri
 from generator.diagrams import migration_flow, options_lifecycle
+from generator.errors import DataError, Problem
 from generator.escape import Markdown, escape_html, escape_markdown, markdown_link
 from generator.model import COLLECTIONS, Catalogue
 from generator.relations import Relations
@@ -56,6 +60,24 @@ class Page:
         if not self.searchable:
             meta += "search:\n  exclude: true\n"
         return f"---\n{meta}---\n\n{self.body}" if meta else self.body
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """A page before it is rendered: where it goes, what it says of itself, and how to render it.
+
+    Planning every page is cheap and rendering is the work, so a plan can be handed out at once (MkDocs needs
+    every file's name up front) while the bodies are rendered elsewhere, in order.
+    """
+
+    src_uri: str
+    template: str
+    #: The template's variables, computed when the page is rendered, not when it is planned.
+    context: Callable[[], dict[str, Any]] = field(default=dict, compare=False, repr=False)
+    tags: tuple[str, ...] = ()
+    #: The record the page shows, as (collection, index): its place in the data is the page's origin.
+    shows: tuple[str, int] | None = None
+    searchable: bool = True
 
 
 OriginLookup = Callable[[str, int], Origin | None]
@@ -101,32 +123,54 @@ class SiteRenderer:
         self.relations = Relations(self.catalogue)
         self.site_map = SiteMap(self.catalogue, self.url_style)
         self.environment = make_environment(self.override_dirs)
+        self._plans: list[PagePlan] | None = None
 
-    def pages(self, workers: int = 1) -> list[Page]:
-        """Every page, in a fixed order. With `workers` > 1, the pages of the entities are rendered in that many
-        forked processes, which share the catalogue as it is and hand back only the pages' text."""
-        jobs: list[tuple[str, int, int]] = [("", 0, 0)]  # the index and whole-catalogue pages
-        for collection in OWN_PAGES:
-            count = len(self.catalogue.records(collection))
-            step = max(50, count // (max(workers, 1) * 4) + 1)
-            jobs += [(collection, start, min(start + step, count)) for start in range(0, count, step)]
-        if workers > 1 and len(jobs) > 2 and "fork" in multiprocessing.get_all_start_methods():
-            self._warm()
-            global _FORKED
-            _FORKED = self
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                batches = list(pool.map(_render_job, jobs))
-        else:
-            batches = [self._job(*job) for job in jobs]
-        return [page for batch in batches for page in batch]
+    def plan(self) -> list[PagePlan]:
+        """Every page of the site, in a fixed order, not yet rendered."""
+        if self._plans is None:
+            self._plans = [*self._index_plans(), *self._entity_plans()]
+        return self._plans
 
-    def _job(self, collection: str, start: int, end: int) -> list[Page]:
-        if not collection:
-            return list(self._index_pages())
-        return list(self._entity_pages(collection, start, end))
+    def render(self, plan: PagePlan) -> Page:
+        """A planned page, rendered; a failing template is reported at its file and line (a DataError)."""
+        try:
+            body = self._render(plan.template, plan.src_uri, **plan.context())
+        except Exception as err:  # an override template can fail in any way its expressions can
+            raise DataError([self._template_problem(err, plan.src_uri)], "templates") from None
+        return Page(plan.src_uri, body, plan.tags, self.origin(plan), plan.searchable)
 
-    def _warm(self) -> None:
+    def origin(self, plan: PagePlan) -> Origin | None:
+        """Where the page's record is written. Finding lines means reading the data file again, so a build
+        leaves it to the process that renders the page."""
+        return self.origin_of(*plan.shows) if plan.shows else None
+
+    def pages(self, processes: int = 0) -> list[Page]:
+        """Every page, in the order of `plan()`; `processes` as for `Rendering`."""
+        with Rendering(self, processes) as rendering:
+            return [rendering.page(index) for index in range(len(rendering.plans))]
+
+    def _template_problem(self, err: Exception, src_uri: str | None) -> Problem:
+        """Where a template failed: its file and line (from Jinja's error, or from the traceback, which Jinja
+        rewrites so that its frames name the template), and what went wrong."""
+        path, line = getattr(err, "filename", None), getattr(err, "lineno", None)
+        if path is None:
+            for frame in reversed(traceback.extract_tb(err.__traceback__)):
+                if frame.filename.endswith(".j2"):
+                    path, line = frame.filename, frame.lineno
+                    break
+        where = f" while rendering {src_uri}" if src_uri else ""
+        message = f"template error{where}: {getattr(err, 'message', None) or str(err) or type(err).__name__}"
+        overridden = path is not None and any(
+            Path(path).resolve().is_relative_to(folder.resolve()) for folder in self.override_dirs
+        )
+        hint = (
+            "fix the template, or delete it from the overrides folder to use the generator's own"
+            if overridden
+            else "the generator's own template failed: please report this as a bug"
+        )
+        return Problem(os.path.relpath(path) if path else "<template>", line or 1, 1, message, hint)
+
+    def warm(self) -> None:
         """Compute what every page reads before forking, so each process does not compute it again."""
         relations = self.relations
         for name in (
@@ -148,8 +192,6 @@ class SiteRenderer:
             getattr(relations, name)
         for collection in {c.name for c in COLLECTIONS}:
             self.catalogue.index(collection)
-            if collection in OWN_PAGES and self.catalogue.records(collection):
-                self.origin_of(collection, 0)  # reads the file's positions once, here
 
     def _render(self, template: str, src_uri: str, **context: Any) -> str:
         linker = Linker(src_uri, self.site_map)
@@ -170,64 +212,81 @@ class SiteRenderer:
             **context,
         )
 
-    def _paged(self, template: str, src_uri: str, lists: dict[str, list[Any]], **context: Any) -> Iterator[str]:
-        """The page, and as many continuation pages as its longest list needs; each gets its share of every list."""
+    def _paged(
+        self,
+        template: str,
+        src_uri: str,
+        lists: dict[str, list[Any]],
+        *,
+        tags: tuple[str, ...] = (),
+        shows: tuple[str, int] | None = None,
+        **context: Any,
+    ) -> Iterator[PagePlan]:
+        """The page, and as many continuation pages as its longest list needs; each gets its share of every list.
+
+        Only the first page carries the tags and is searched: the others repeat its subject.
+        """
         count = max([1, *((len(items) + PER_PAGE - 1) // PER_PAGE for items in lists.values())])
         for number in range(1, count + 1):
             pager = Pager(src_uri, number, count)
             chunks = {name: items[pager.offset : pager.offset + PER_PAGE] for name, items in lists.items()}
-            yield self._render(template, pager.uri, pager=pager, lists=chunks, **context)
+            variables = partial(dict, pager=pager, lists=chunks, **context)
+            yield PagePlan(pager.uri, template, variables, tags if pager.first else (), shows, pager.first)
 
-    def _index_pages(self) -> Iterator[Page]:
+    def _index_plans(self) -> Iterator[PagePlan]:
         for collection, src_uri in SECTION_INDEXES.items():
             lists = {"tasks": self.relations.task_order} if collection == "tasks" else {}
-            for number, body in enumerate(self._paged(f"{collection}_index.md.j2", src_uri, lists), start=1):
-                yield Page(continuation_uri(src_uri, number), body, searchable=number == 1)
-        for src_uri, template in (("glossary.md", "glossary.md.j2"), ("provenance.md", "provenance.md.j2")):
-            yield Page(src_uri, self._render(template, src_uri))
-        yield Page("downloads.md", self._render("downloads.md.j2", "downloads.md", collections=COLLECTIONS))
-        yield Page("catalogue.md", self._render("catalogue.md.j2", "catalogue.md"), searchable=False)
-        yield Page("flow.md", self._render("flow.md.j2", "flow.md"))
-        yield Page("options-by-phase.md", self._render("options_by_phase.md.j2", "options-by-phase.md"))
+            yield from self._paged(f"{collection}_index.md.j2", src_uri, lists)
+        yield PagePlan("glossary.md", "glossary.md.j2")
+        yield PagePlan("provenance.md", "provenance.md.j2")
+        yield PagePlan("downloads.md", "downloads.md.j2", partial(dict, collections=COLLECTIONS))
+        yield PagePlan("catalogue.md", "catalogue.md.j2", searchable=False)
+        yield PagePlan("flow.md", "flow.md.j2")
+        yield PagePlan("options-by-phase.md", "options_by_phase.md.j2")
         yield from self._runbooks()
 
-    def _runbooks(self) -> Iterator[Page]:
+    def _runbooks(self) -> Iterator[PagePlan]:
         """A checklist per migration source and per role; search finds the tasks on their own pages."""
-        yield Page("runbooks/index.md", self._render("runbooks_index.md.j2", "runbooks/index.md"))
+        yield PagePlan("runbooks/index.md", "runbooks_index.md.j2")
         relations = self.relations
         for source in self.catalogue.records("migration_sources"):
-            tasks = relations.tasks_for_source(source["id"])
             intro = f"Every task that applies to a {source['name']} migration."
+            tasks = partial(relations.tasks_for_source, source["id"])
             yield self._runbook(f"runbooks/sources/{source['id']}.md", f"{source['name']} migration", intro, tasks)
         for role in self.catalogue.records("roles"):
-            tasks = relations.tasks_by_owner.get(role["id"], [])
             intro = f"Every task the {role['name']} owns."
+            tasks = partial(relations.tasks_by_owner.get, role["id"], [])
             yield self._runbook(f"runbooks/roles/{role['id']}.md", role["name"], intro, tasks, role["id"])
 
-    def _runbook(self, src_uri: str, title: str, intro: str, tasks: list[Record], role: str | None = None) -> Page:
-        owners = [role] if role else list(dict.fromkeys(task["owner"] for task in tasks))
-        body = self._render(
-            "runbook.md.j2",
-            src_uri,
-            title=title,
-            intro=intro,
-            groups=self.relations.runbook(tasks),
-            included={task["id"] for task in tasks},
-            subject_role=role,
-            roles=owners,  # whose limits the reader must see before following the steps
-            tasks_in_order=self.relations.in_task_order(tasks),
-        )
-        return Page(src_uri, body, searchable=False)
+    def _runbook(
+        self, src_uri: str, title: str, intro: str, tasks_of: Callable[[], list[Record]], role: str | None = None
+    ) -> PagePlan:
+        def variables() -> dict[str, Any]:
+            tasks = tasks_of()
+            return dict(
+                title=title,
+                intro=intro,
+                groups=self.relations.runbook(tasks),
+                included={task["id"] for task in tasks},
+                subject_role=role,
+                # whose limits the reader must see before following the steps
+                roles=[role] if role else list(dict.fromkeys(task["owner"] for task in tasks)),
+                tasks_in_order=self.relations.in_task_order(tasks),
+            )
 
-    def _entity_pages(self, collection: str, start: int, end: int) -> Iterator[Page]:
-        for index in range(start, end):
-            record = self.catalogue.records(collection)[index]
-            src_uri = address(collection, record).src_uri
-            tags, origin = self.tags(collection, record), self.origin_of(collection, index)
-            pages = self._paged(f"{collection}.md.j2", src_uri, self._lists(collection, record), record=record)
-            for number, body in enumerate(pages, start=1):
-                first = number == 1
-                yield Page(continuation_uri(src_uri, number), body, tags if first else (), origin, searchable=first)
+        return PagePlan(src_uri, "runbook.md.j2", variables, searchable=False)
+
+    def _entity_plans(self) -> Iterator[PagePlan]:
+        for collection in OWN_PAGES:
+            for index, record in enumerate(self.catalogue.records(collection)):
+                yield from self._paged(
+                    f"{collection}.md.j2",
+                    address(collection, record).src_uri,
+                    self._lists(collection, record),
+                    tags=self.tags(collection, record),
+                    shows=(collection, index),
+                    record=record,
+                )
 
     def _lists(self, collection: str, record: Record) -> dict[str, list[Any]]:
         """The lists of an entity page that grow with the catalogue, and so are spread over pages."""
@@ -300,13 +359,82 @@ class Pager:
         return links
 
 
-#: The renderer a forked worker inherits from its parent (set just before the fork, read only in the child).
-_FORKED: SiteRenderer | None = None
+class Rendering:
+    """The bodies of a renderer's planned pages, handed out one by one in any order, each once.
+
+    With `processes` ≥ 1 they are rendered, in plan order, by that many forked processes, which inherit the
+    catalogue and the compiled templates as they are and send back only text: the caller goes on with its
+    own work (MkDocs turning the pages before into HTML) and waits only for a page not rendered yet. With 0,
+    or where processes cannot be forked, each page is rendered when asked for.
+    """
+
+    def __init__(self, renderer: SiteRenderer, processes: int = 0) -> None:
+        self.renderer = renderer
+        self.plans = renderer.plan()
+        self._ready: dict[int, Page | DataError] = {}
+        self._received = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._batches: Iterator[list[Page | DataError]] = iter(())
+        if processes >= 1 and len(self.plans) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            renderer.warm()
+            self._pool = ProcessPoolExecutor(
+                max_workers=processes,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_adopt,
+                initargs=(renderer,),  # inherited through the fork, never pickled
+            )
+            # Small batches keep the first pages quick to arrive and the processes evenly loaded.
+            step = max(8, min(64, len(self.plans) // (processes * 8) + 1))
+            ranges = [(start, min(start + step, len(self.plans))) for start in range(0, len(self.plans), step)]
+            self._batches = self._pool.map(_render_range, ranges)
+
+    def page(self, index: int) -> Page:
+        plan = self.plans[index]
+        if self._pool is None:
+            return self.renderer.render(plan)
+        while index >= self._received:
+            for page in next(self._batches):
+                self._ready[self._received] = page
+                self._received += 1
+            if self._received == len(self.plans):
+                self.close()
+        page = self._ready.pop(index)
+        if isinstance(page, DataError):
+            raise page
+        return page
+
+    def close(self) -> None:
+        """Stops the processes, those still rendering included (after a failed build, say)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Rendering:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
-def _render_job(job: tuple[str, int, int]) -> list[Page]:
-    assert _FORKED is not None
-    return _FORKED._job(*job)
+#: The renderer of a forked rendering process, adopted from its parent when the process starts.
+_ADOPTED: SiteRenderer | None = None
+
+
+def _adopt(renderer: SiteRenderer) -> None:
+    global _ADOPTED
+    _ADOPTED = renderer
+
+
+def _render_range(bounds: tuple[int, int]) -> list[Page | DataError]:
+    """The pages of a range of the plan; a page that fails is its error, raised when that page is asked for."""
+    assert _ADOPTED is not None
+    plans = _ADOPTED.plan()
+    rendered: list[Page | DataError] = []
+    for index in range(*bounds):
+        try:
+            rendered.append(_ADOPTED.render(plans[index]))
+        except DataError as err:
+            rendered.append(err)
+    return rendered
 
 
 def tag_label(kind: str, record: Record) -> str:

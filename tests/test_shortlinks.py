@@ -76,22 +76,3 @@ def test_continuation_pages():
     assert continuation_uri("roles/mvm.md", 1) == "roles/mvm.md"
     assert continuation_uri("roles/mvm.md", 3) == "roles/mvm/page-3.md"
     assert continuation_uri("tasks/index.md", 2) == "tasks/page-2.md"
-
-
-def test_rendering_in_forked_workers_gives_the_same_pages_in_the_same_order(tmp_path):
-    import sys
-
-    from conftest import REPO
-
-    from generator.render import SiteRenderer
-
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from synthetic import write_catalogue
-
-    catalogue = load_valid_catalogue(write_catalogue(tmp_path / "data", 300))
-
-    alone = SiteRenderer(catalogue).pages(workers=1)
-    shared = SiteRenderer(catalogue).pages(workers=2)
-
-    assert [(page.src_uri, page.markdown()) for page in shared] == [(page.src_uri, page.markdown()) for page in alone]
-    assert len(alone) > 300

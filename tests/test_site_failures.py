@@ -110,6 +110,33 @@ def test_a_template_in_overrides_replaces_the_built_in_one(tmp_path: Path):
     assert "Replaced by the project." in read_page(project / "site", "glossary/").text
 
 
+BROKEN_TEMPLATES = {
+    # a syntax error: Jinja reports it where the template ends without closing the block
+    "syntax": ("# {{ record.title }}\n\n{% if record.owner %}\nOwned.\n", 4, "Unexpected end of template"),
+    # a runtime error on one line of an otherwise fine template
+    "runtime": ("# {{ record.title }}\n\n{{ record.missing.deeper }}\n", 3, "has no attribute 'missing'"),
+}
+
+
+@pytest.mark.parametrize("command", [("build", "--site-dir", "site"), ("generate", "--out", "site")])
+@pytest.mark.parametrize("kind", sorted(BROKEN_TEMPLATES))
+def test_a_broken_override_template_is_reported_at_its_file_and_line(tmp_path: Path, kind: str, command: tuple):
+    project = make_project(tmp_path / "p")
+    text, line, message = BROKEN_TEMPLATES[kind]
+    (project / "overrides" / "tasks.md.j2").write_text(text, encoding="utf-8")
+
+    result = playbook(*command, cwd=project)
+
+    assert result.returncode == 1, result.stderr
+    assert f"overrides/tasks.md.j2:{line}:1: error: template error" in result.stderr, result.stderr
+    assert message in result.stderr
+    assert "delete it from the overrides folder" in result.stderr
+    assert "templates: 1 error in 1 file" in result.stderr
+    assert "Error reading page 'sources/" not in result.stderr  # a page that was fine is not blamed
+    assert "Traceback" not in result.stderr
+    assert not (project / "site").exists()
+
+
 def test_catalogue_pages_stay_small_when_the_catalogue_grows(tmp_path: Path):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from synthetic import write_catalogue

@@ -1,0 +1,82 @@
+"""Rendering the planned pages: in this process or in forked ones, in order or as MkDocs asks for them."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from generator.errors import DataError
+from generator.link_origins import origin_lookup
+from generator.loader import load_data
+from generator.render import Rendering, SiteRenderer
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from synthetic import write_catalogue
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_catalogue(tmp_path_factory.mktemp("rendering") / "data", 300)
+
+
+def as_text(pages) -> list[tuple[str, str, object]]:
+    return [(page.src_uri, page.markdown(), page.origin) for page in pages]
+
+
+def renderer(data: Path, overrides: list[Path] | None = None) -> SiteRenderer:
+    loaded = load_data(data)
+    return SiteRenderer(loaded.catalogue, origin_lookup(loaded), overrides or [])
+
+
+def test_forked_processes_give_the_same_pages_in_the_same_order(data: Path):
+    alone = renderer(data).pages(processes=0)
+    shared = renderer(data).pages(processes=2)
+
+    assert as_text(shared) == as_text(alone)
+    assert len(alone) > 300
+    assert alone[-1].origin is not None and alone[-1].origin.file.endswith("tasks.yml")
+
+
+def test_the_plan_names_every_page_before_any_is_rendered(data: Path):
+    plans = renderer(data).plan()
+
+    assert [plan.src_uri for plan in plans] == [page.src_uri for page in renderer(data).pages()]
+    assert len({plan.src_uri for plan in plans}) == len(plans)
+
+
+def test_pages_asked_for_out_of_order_are_the_pages_rendered_in_order(data: Path):
+    expected = as_text(renderer(data).pages())
+    order = list(range(len(expected)))
+    random.Random(7).shuffle(order)
+
+    with Rendering(renderer(data), processes=1) as rendering:
+        got = {index: rendering.page(index) for index in order}
+
+    assert as_text(got[index] for index in range(len(expected))) == expected
+
+
+def test_closing_early_stops_the_rendering_processes(data: Path):
+    rendering = Rendering(renderer(data), processes=1)
+    rendering.page(0)
+    rendering.close()
+
+    assert multiprocessing.active_children() == []
+
+
+def test_a_failing_template_in_a_rendering_process_reaches_the_caller_with_its_line(data: Path, tmp_path: Path):
+    overrides = tmp_path / "overrides"
+    overrides.mkdir()
+    (overrides / "roles.md.j2").write_text("# {{ record.name }}\n{{ record.name.nothing.here }}\n", "utf-8")
+
+    with pytest.raises(DataError) as raised, Rendering(renderer(data, [overrides]), processes=1) as rendering:
+        for index in range(len(rendering.plans)):
+            rendering.page(index)
+
+    [problem] = raised.value.problems
+    assert (Path(problem.path).resolve(), problem.line) == ((overrides / "roles.md.j2").resolve(), 2)
+    assert "while rendering roles/" in problem.message
