@@ -186,7 +186,7 @@ def wait_for(predicate, seconds: float = 60) -> bool:
     return False
 
 
-def test_serve_rebuilds_when_a_data_file_changes(tmp_path: Path):
+def test_serve_rebuilds_when_a_data_file_a_template_or_a_content_page_changes(tmp_path: Path):
     project = make_project(tmp_path / "p")
     port = free_port()
     server = subprocess.Popen(
@@ -200,6 +200,13 @@ def test_serve_rebuilds_when_a_data_file_changes(tmp_path: Path):
         assert wait_for(lambda: "Finish the technical assessment" in fetch(page))
         replace_in(project / "data" / "tasks.yml", "Finish the technical assessment", "Finish the assessment today")
         assert wait_for(lambda: "Finish the assessment today" in fetch(page))
+
+        (project / "overrides" / "tasks.md.j2").write_text("# {{ record.title }}\n\nFrom the project template.\n")
+        assert wait_for(lambda: "From the project template." in fetch(page))
+
+        home = project / "content" / "index.md"
+        replace_in(home, "# Partner Playbook", "# Partner Playbook\n\nEdited while serving.")
+        assert wait_for(lambda: "Edited while serving." in fetch(f"http://127.0.0.1:{port}/partner-playbook/"))
     finally:
         server.terminate()
         server.wait(timeout=10)
