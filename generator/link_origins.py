@@ -35,16 +35,16 @@ def origin_lookup(loaded: LoadedData) -> OriginLookup:
     return origin
 
 
-def page_origins(data_dir: Path | None, docs_dir: Path | None, templates_dir: Path | None) -> dict[str, str]:
-    """Built page → "data/tasks.yml:134" or "content/guide.md", for every page the sources account for."""
-    origins: dict[str, str] = {}
+def page_origins(data_dir: Path | None, docs_dir: Path | None, templates_dir: Path | None) -> dict[str, Origin]:
+    """Built page → where it came from (a data record, or a Markdown file), for every page the sources account for."""
+    origins: dict[str, Origin] = {}
     if docs_dir and docs_dir.is_dir():
         for source in docs_dir.rglob("*.md"):
             for page in html_paths(source.relative_to(docs_dir).as_posix()):
-                origins[page] = os.path.relpath(source)
+                origins[page] = Origin(os.path.relpath(source))
         for src_uri, source in INCLUDED_PAGES.items():
             for page in html_paths(src_uri):
-                origins.setdefault(page, os.path.relpath(docs_dir.parent / source))
+                origins.setdefault(page, Origin(os.path.relpath(docs_dir.parent / source)))
     if data_dir and data_dir.is_dir():
         validation = validate_data(data_dir)
         if not validation.ok:
@@ -53,10 +53,7 @@ def page_origins(data_dir: Path | None, docs_dir: Path | None, templates_dir: Pa
         # The plan names every page and its record; nothing needs rendering.
         renderer = SiteRenderer(loaded.catalogue, origin_lookup(loaded), [templates_dir] if templates_dir else [])
         for page in renderer.plan():
-            origin = renderer.origin(page)
-            source = f"{origin.file}:{origin.line}" if origin else os.path.relpath(data_dir)
-            if origin and origin.label:
-                source += f", {origin.label}"
+            origin = renderer.origin(page) or Origin(os.path.relpath(data_dir))
             for path in html_paths(page.src_uri):
-                origins[path] = source
+                origins[path] = origin
     return origins

@@ -33,12 +33,18 @@ Record = dict[str, Any]
 
 @dataclass(frozen=True)
 class Origin:
-    """The data file (its path as a contributor types it) and line that define a page's entity."""
+    """The file (its path as a contributor types it) and line that made a page: a data record's, or a
+    hand-written page's file (no line)."""
 
     file: str
-    line: int
+    line: int | None = None
     #: The record, as a contributor would name it: "playbook task 3392".
     label: str = ""
+
+    def __str__(self) -> str:
+        """`data/tasks.yml:134, playbook task 3392`, or `content/guide.md`."""
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}, {self.label}" if self.label else where
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from generator.errors import Problem
 from generator.linkcheck import Finding, LinkReport
+
+if TYPE_CHECKING:  # only its fields are read; rendering's imports stay out of `playbook validate`
+    from generator.render import Origin
 
 FORMATS = ("text", "json", "github")
 
@@ -60,7 +64,7 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_links(report: LinkReport, output_format: str, origins: dict[str, str]) -> str:
+def render_links(report: LinkReport, output_format: str, origins: dict[str, Origin]) -> str:
     """The link checker's findings, grouped by page, each with the source that made the page."""
     if output_format == "json":
         return json.dumps(_links_json(report, origins), indent=2, ensure_ascii=False) + "\n"
@@ -85,20 +89,19 @@ def _links_summary(report: LinkReport) -> str:
     return f"{report.pages:,} pages, {report.links:,} links, {report.broken:,} broken{extra}"
 
 
-def _links_json(report: LinkReport, origins: dict[str, str]) -> dict[str, object]:
+def _links_json(report: LinkReport, origins: dict[str, Origin]) -> dict[str, object]:
     return {
         "pages": report.pages,
         "links": report.links,
         "broken": report.broken,
-        "findings": [{**asdict(finding), "source": origins.get(finding.page, "")} for finding in report.findings],
+        "findings": [{**asdict(finding), "source": str(origins.get(finding.page, ""))} for finding in report.findings],
     }
 
 
-def _as_problem(finding: Finding, origins: dict[str, str]) -> Problem:
+def _as_problem(finding: Finding, origins: dict[str, Origin]) -> Problem:
     """A finding as an annotation: on the data or Markdown line that made the page, where it is known."""
-    source = origins.get(finding.page, "").split(", ", 1)[0]
-    file, _, line = source.partition(":")
     message = f"{finding.page}:{finding.line}:{finding.column}: {finding.link}: {finding.reason}"
-    if source:
-        return Problem(file, int(line) if line.isdigit() else 1, 1, message, finding.hint, finding.severity)
+    origin = origins.get(finding.page)
+    if origin is not None:
+        return Problem(origin.file, origin.line or 1, 1, message, finding.hint, finding.severity)
     return Problem(finding.page, finding.line, finding.column, message, finding.hint, finding.severity)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from browser import offline_browser
 from conftest import REPO
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from site_helpers import make_project, playbook
 
 SEARCH = "input[data-md-component=search-query]"
@@ -79,10 +80,14 @@ def test_search_finds_a_task_by_number_and_by_word_and_opens_it(unpacked: Path, 
     page.wait_for_selector(SEARCH_READY, state="attached", timeout=30_000)
 
     page.locator(SEARCH).press_sequentially(query)  # keystrokes, as a reader types
-    page.wait_for_selector(RESULT, timeout=30_000)
-    links = [page.locator(RESULT).nth(i).get_attribute("href") for i in range(page.locator(RESULT).count())]
-    assert any(expected in (link or "") for link in links), links
-    page.locator(f"{RESULT}[href*='{expected}']").first.click()
+    # The list is redrawn after each keystroke: wait for the result itself, not for a count that may shrink.
+    result = page.locator(f"{RESULT}[href*='{expected}']").first
+    try:
+        result.wait_for(timeout=30_000)
+    except PlaywrightTimeoutError:
+        shown = page.eval_on_selector_all(RESULT, "links => links.map(link => link.getAttribute('href'))")
+        pytest.fail(f"no search result for {query!r} leads to {expected}; the results: {shown}")
+    result.click()
     page.wait_for_load_state()
     assert expected in page.url
     assert traffic.failed == []

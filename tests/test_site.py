@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,17 @@ def test_edit_links_open_the_data_file_at_the_line_or_the_markdown_file(built):
     assert read_page(site, "roles/mvm/").edit_url.endswith(f"/edit/main/data/roles.yml#L{role_line}")
     assert read_page(site, "fasttrack-migration/").edit_url.endswith("/edit/main/content/fasttrack-migration.md")
     assert read_page(site, "contributing/").edit_url.endswith("/edit/main/CONTRIBUTING.md")
+
+
+def test_window_titles_name_the_page_then_the_site_and_the_home_page_once(built):
+    _, site, _ = built
+
+    def title(url: str) -> str:
+        return re.search(r"<title>(.*?)</title>", (site / url / "index.html").read_text(encoding="utf-8")).group(1)
+
+    assert title("") == "Partner Playbook"
+    assert title("roles/mvm/") == "Migration Velocity Manager (MVM) - Partner Playbook"
+    assert title("tasks/3306/").startswith("Task 3306: ")
 
 
 def test_tags_name_role_stage_and_source(built):
