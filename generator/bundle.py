@@ -14,13 +14,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from generator.site import (
-    BuildError,
-    load_mkdocs_config,
-    mkdocs_messages,
-    offline_enabled,
-    reproducible_epoch,
-)
+from generator.site import reproducible_epoch, run_build
 
 #: Files a server would use and a folder on disk cannot: the 404 page links from the site's root URL.
 SERVER_ONLY = ("404.html", "sitemap.xml", "sitemap.xml.gz")
@@ -32,22 +26,13 @@ def default_bundle_path(version: str) -> Path:
 
 
 def build_bundle(config_file: Path, output: Path, *, verbose: bool = False) -> Path:
-    from mkdocs.commands.build import build
-    from mkdocs.exceptions import Abort, MkDocsException
-
     epoch = int(reproducible_epoch(config_file.resolve().parent))
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     os.environ["OFFLINE"] = "true"  # read by mkdocs.yml to enable Material's offline plugin
     try:
-        with mkdocs_messages(verbose), tempfile.TemporaryDirectory(prefix="playbook-bundle-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="playbook-bundle-") as scratch:
             site = Path(scratch) / "site"
-            config = load_mkdocs_config(config_file, strict=True, site_dir=str(site))
-            if not offline_enabled(config):
-                raise BuildError(f"{config_file}: the offline plugin is not enabled by OFFLINE=true; see the README")
-            try:
-                build(config)
-            except (Abort, MkDocsException) as err:
-                raise BuildError("the build stopped: see the messages above") from err
+            run_build(config_file, site, verbose=verbose, offline=True)
             for name in SERVER_ONLY:
                 (site / name).unlink(missing_ok=True)
             write_zip(site, output, folder=output.stem, epoch=epoch)

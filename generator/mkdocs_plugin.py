@@ -28,6 +28,7 @@ from generator.exports import export_files
 from generator.generate import INCLUDED_PAGES
 from generator.link_origins import origin_lookup, page_origins
 from generator.linkcheck import CheckOptions, PageStream, SiteIndex
+from generator.progress import ProgressSink
 from generator.render import Origin, Rendering, SiteRenderer
 from generator.report import render, render_links
 from generator.schema_check import schema_names
@@ -96,6 +97,9 @@ def _taken(file: RenderedFile, content: property) -> Any:
 class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     rendering: Rendering | None = None
     links: PageStream | None = None
+    #: Told how far the build has got; the `playbook` command shows it on a terminal.
+    progress: ProgressSink | None = None
+    pages_total = pages_read = pages_written = 0
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         data_dir = Path(self.config.data_dir)
@@ -160,8 +164,15 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             files.append(File.generated(config, IFRAME_WORKER_URI, abs_src_path=str(IFRAME_WORKER)))
         return files
 
+    def on_nav(self, nav: Any, config: MkDocsConfig, files: Files) -> Any:
+        self.pages_total = len(files.documentation_pages())  # every plugin has added its files by now
+        return nav
+
     @event_priority(50)  # before other plugins see the Markdown, so they see links, not [[...]]
     def on_page_markdown(self, markdown: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
+        self.pages_read += 1
+        if self.progress is not None:
+            self.progress("reading pages", self.pages_read, self.pages_total)
         if isinstance(page.file, RenderedFile):
             origin = page.file.origin
             data_file = Path(self.config.data_dir) / Path(origin.file).name if origin else None
@@ -199,6 +210,9 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         return env
 
     def on_post_page(self, output: str, page: MkDocsPage, config: MkDocsConfig) -> str:
+        self.pages_written += 1
+        if self.progress is not None:
+            self.progress("writing pages", self.pages_written, self.pages_total)
         if self.links is not None:
             self.links.add(page.file.dest_uri)
         return output

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from generator.atomic import replaced_directory
 from generator.errors import PlaybookError, UsageError
+from generator.progress import TerminalProgress
 
 #: A date for files whose content does not say one (the sitemap), used when SOURCE_DATE_EPOCH is not set
 #: and the folder is not a git checkout: builds of the same input must be byte-identical.
@@ -39,11 +40,23 @@ def reproducible_epoch(folder: Path) -> str:
         return str(FALLBACK_EPOCH)
 
 
+class _MessagesOverProgress(logging.StreamHandler):
+    """Prints a log line after clearing the progress line, which is drawn again with the next page."""
+
+    def __init__(self, progress: TerminalProgress) -> None:
+        super().__init__(progress.stream)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.progress.clear()
+        super().emit(record)
+
+
 @contextmanager
-def mkdocs_messages(verbose: bool) -> Iterator[None]:
+def mkdocs_messages(verbose: bool, progress: TerminalProgress | None = None) -> Iterator[None]:
     """MkDocs' log lines on stderr, shaped as MkDocs prints them; INFO only when asked for."""
     logger = logging.getLogger("mkdocs")
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _MessagesOverProgress(progress) if progress else logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
     handler.setLevel(logging.INFO if verbose else logging.WARNING)
     logger.addHandler(handler)
@@ -79,18 +92,37 @@ def offline_enabled(config) -> bool:
 
 def build_site(config_file: Path, site_dir: Path, *, verbose: bool = False) -> Path:
     """Build with MkDocs in strict mode (the plugin checks every link) into `site_dir`, replacing it on success."""
+    os.environ["SOURCE_DATE_EPOCH"] = reproducible_epoch(config_file.resolve().parent)
+    with replaced_directory(site_dir) as scratch:
+        run_build(config_file, scratch, verbose=verbose)
+    return site_dir
+
+
+def run_build(config_file: Path, site_dir: Path, *, verbose: bool = False, offline: bool = False) -> None:
+    """MkDocs' strict build into `site_dir`, with its messages on stderr and, on a terminal, a progress line.
+
+    With `offline`, the configuration must have turned Material's offline plugin on (the bundle's build).
+    """
     from mkdocs.commands.build import build
     from mkdocs.exceptions import Abort, MkDocsException
 
-    os.environ["SOURCE_DATE_EPOCH"] = reproducible_epoch(config_file.resolve().parent)
-    with mkdocs_messages(verbose), replaced_directory(site_dir) as scratch:
-        config = load_mkdocs_config(config_file, strict=True, site_dir=str(scratch))
+    # MkDocs' own INFO lines are the progress report when asked for; the line would only get in their way.
+    progress = None if verbose else TerminalProgress(sys.stderr)
+    with mkdocs_messages(verbose, progress):
+        config = load_mkdocs_config(config_file, strict=True, site_dir=str(site_dir))
+        if offline and not offline_enabled(config):
+            raise BuildError(f"{config_file}: the offline plugin is not enabled by OFFLINE=true; see the README")
+        plugin = config.plugins.get("playbook")
+        if progress is not None and plugin is not None:
+            plugin.progress = progress
         try:
             build(config)
         except (Abort, MkDocsException) as err:
             # MkDocs has logged what went wrong; its closing "Aborted with ..." adds nothing for a reader.
             raise BuildError("the build stopped: see the messages above") from err
-    return site_dir
+        finally:
+            if progress is not None:
+                progress.clear()
 
 
 def serve_site(config_file: Path, address: str) -> None:
