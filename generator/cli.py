@@ -275,6 +275,7 @@ def check_links(
     from generator.external import ExternalOptions, check_urls
     from generator.link_origins import page_origins
     from generator.linkcheck import CheckOptions, add_external_findings, check_site
+    from generator.progress import TerminalProgress
     from generator.report import render_links
 
     if not site_dir.is_dir():
@@ -285,10 +286,15 @@ def check_links(
         except re.error as err:
             raise click.UsageError(f"--exclude {pattern!r} is not a regular expression: {err}") from err
     root = root_path if root_path is not None else _served_path(Path("mkdocs.yml"))
-    report = check_site(site_dir, CheckOptions(file_urls=file_urls, excludes=exclude, root=root))
-    if external and report.external:
-        options = ExternalOptions(timeout=timeout, cache_file=cache_file, cache_max_age=cache_max_age * 3600)
-        add_external_findings(site_dir, report, check_urls([url for _, _, url in report.external], options))
+    progress = TerminalProgress(sys.stderr)
+    try:
+        report = check_site(site_dir, CheckOptions(file_urls=file_urls, excludes=exclude, root=root), progress=progress)
+        if external and report.external:
+            options = ExternalOptions(timeout=timeout, cache_file=cache_file, cache_max_age=cache_max_age * 3600)
+            checked = check_urls([url for _, _, url in report.external], options, progress)
+            add_external_findings(site_dir, report, checked)
+    finally:
+        progress.clear()
     origins = page_origins(data_dir, docs_dir, Path("overrides")) if report.findings else {}
     stream = sys.stdout if output_format == "json" or not report.broken else sys.stderr
     stream.write(render_links(report, output_format, origins))

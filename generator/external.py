@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import itertools
 import json
 import time
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from generator import __version__
+from generator.progress import ProgressSink
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 #: Answers to HEAD after which GET is worth a try: servers that refuse or mishandle HEAD say one of these.
@@ -79,7 +81,9 @@ class UrlCache:
             self.path.write_text(json.dumps(self.entries, indent=1, sort_keys=True), encoding="utf-8")
 
 
-def check_urls(urls: Iterable[str], options: ExternalOptions) -> dict[str, UrlResult]:
+def check_urls(
+    urls: Iterable[str], options: ExternalOptions, progress: ProgressSink | None = None
+) -> dict[str, UrlResult]:
     """Each distinct URL checked once (or taken from the cache)."""
     cache = UrlCache(options.cache_file, options.cache_max_age)
     results: dict[str, UrlResult] = {}
@@ -90,14 +94,14 @@ def check_urls(urls: Iterable[str], options: ExternalOptions) -> dict[str, UrlRe
             results[url] = cached
         else:
             pending.append(url)
-    for result in asyncio.run(_check_all(pending, options)):
+    for result in asyncio.run(_check_all(pending, options, progress)):
         results[result.url] = result
         cache.put(result)
     cache.save()
     return results
 
 
-async def _check_all(urls: list[str], options: ExternalOptions) -> list[UrlResult]:
+async def _check_all(urls: list[str], options: ExternalOptions, progress: ProgressSink | None) -> list[UrlResult]:
     overall = asyncio.Semaphore(options.concurrency)
     per_host: dict[str, asyncio.Semaphore] = {}
     headers = {"User-Agent": f"partner-playbook-linkcheck/{__version__}"}
@@ -110,8 +114,12 @@ async def _check_all(urls: list[str], options: ExternalOptions) -> list[UrlResul
             host = urlsplit(url).netloc.lower()
             gate = per_host.setdefault(host, asyncio.Semaphore(options.per_host))
             async with overall, gate:
-                return await _check(client, url, options)
+                result = await _check(client, url, options)
+            if progress is not None:
+                progress("checking outside links", next(finished), len(urls))
+            return result
 
+        finished = itertools.count(1)
         return list(await asyncio.gather(*(one(url) for url in urls)))
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
 from generator.htmllinks import Link, PageLinks, locate, read_links
+from generator.progress import ProgressSink
 
 if TYPE_CHECKING:  # the outside-link checker (and its HTTP client) loads only when outside links are checked
     from generator.external import UrlResult
@@ -252,19 +253,34 @@ def html_pages(site: Path) -> list[str]:
     )
 
 
-def check_site(site: Path, options: CheckOptions | None = None, *, workers: int | None = None) -> LinkReport:
+def check_site(
+    site: Path,
+    options: CheckOptions | None = None,
+    *,
+    workers: int | None = None,
+    progress: ProgressSink | None = None,
+) -> LinkReport:
     """Every internal link and fragment of the built site at `site`; outside links are collected, not checked."""
     options = options or CheckOptions()
     index = SiteIndex.of(site)
     pages = html_pages(site)
     workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(pages) < 64:
-        _start_worker(site, index, options)
-        return _report(site, _check_files(pages))
     size = max(16, len(pages) // (workers * 8))
     chunks = [pages[start : start + size] for start in range(0, len(pages), size)]
+    results: list[_PageResult] = []
+
+    def collect(checked: Iterable[list[_PageResult]]) -> LinkReport:
+        for chunk in checked:
+            results.extend(chunk)
+            if progress is not None:
+                progress("checking pages", len(results), len(pages))
+        return _report(site, results)
+
+    if workers == 1 or len(pages) < 64:  # a small site: starting processes would cost more than checking it
+        _start_worker(site, index, options)
+        return collect(map(_check_files, chunks))
     with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(site, index, options)) as pool:
-        return _report(site, [result for results in pool.map(_check_files, chunks) for result in results])
+        return collect(pool.map(_check_files, chunks))
 
 
 class PageStream:

@@ -131,6 +131,15 @@ def test_requests_to_one_host_are_limited(server: str):
     assert Misbehaving.most_in_flight <= 2
 
 
+def test_progress_counts_each_outside_link_as_it_is_answered(server: str):
+    urls = [f"{server}/slow-{n}" for n in range(4)] + [f"{server}/ok"]
+    told: list[tuple[str, int, int]] = []
+
+    check_urls(urls, options(), lambda step, done, total: told.append((step, done, total)))
+
+    assert told == [("checking outside links", done, 5) for done in range(1, 6)]
+
+
 def test_the_cache_spares_good_urls_and_rechecks_failures(server: str, tmp_path: Path):
     cache = tmp_path / "links.json"
     check_urls([f"{server}/ok", f"{server}/missing"], options(cache_file=cache))

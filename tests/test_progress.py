@@ -79,3 +79,16 @@ def test_a_build_in_a_log_shows_no_progress_line(tmp_path: Path):
 
     assert result.returncode == 0, result.stderr
     assert "pages: " not in result.stderr and "\r" not in result.stderr
+
+
+def test_check_links_on_a_terminal_counts_the_pages_it_checked(tmp_path: Path):
+    from test_linkcheck import SITE
+
+    pages = len(list(SITE.rglob("*.html")))
+
+    code, stderr = run_on_a_terminal([sys.executable, "-m", "generator", "check-links", str(SITE)], tmp_path)
+
+    assert code == 1  # the corpus site is full of broken links on purpose
+    assert f"checking pages: {pages:,} of {pages:,}" in stderr
+    report = stderr.rsplit("\x1b[K", 1)[1]  # what follows the last clearing of the line
+    assert "broken" in report.splitlines()[-1] and "checking pages" not in report
