@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -221,3 +223,45 @@ def test_diff_of_an_unknown_revision_is_a_usage_error(repository: Path):
 
     assert result.returncode == 2
     assert "git cannot read data/ at 'no-such-branch'" in result.stderr
+
+
+def vscode_matchers() -> dict[str, re.Pattern[str]]:
+    tasks = json.loads((REPO / ".vscode" / "tasks.json").read_text(encoding="utf-8"))["tasks"]
+    return {task["args"][0]: re.compile(task["problemMatcher"]["pattern"]["regexp"]) for task in tasks}
+
+
+def matched(pattern: re.Pattern[str], output: str) -> list[tuple[str, int, int, str]]:
+    """What VS Code's Problems panel would list: (file, line, column, severity) per matching line."""
+    found = []
+    for line in output.splitlines():
+        match = pattern.match(line)
+        if match:
+            found.append((match.group(1), int(match.group(2)), int(match.group(3)), match.group(4)))
+    return found
+
+
+def test_the_editor_tasks_put_each_problem_at_its_file_and_line(tmp_path: Path):
+    matchers = vscode_matchers()
+    project = make_project(tmp_path / "p")
+    tasks = project / "data" / "tasks.yml"
+    tasks.write_text(tasks.read_text(encoding="utf-8").replace("owner: mst", "owner: msst", 1), encoding="utf-8")
+    line = tasks.read_text(encoding="utf-8").splitlines().index("    owner: msst") + 1
+    home = project / "content" / "index.md"
+    home.write_text(home.read_text(encoding="utf-8") + "\nSee [[task:99999]].\n", encoding="utf-8")
+    home_line = len(home.read_text(encoding="utf-8").splitlines())
+
+    validate = playbook("validate", cwd=project)
+    assert matched(matchers["validate"], validate.stdout + validate.stderr) == [("data/tasks.yml", line, 12, "error")]
+
+    tasks.write_text((REPO / "data" / "tasks.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    build = playbook("build", cwd=project)
+    assert build.returncode == 1
+    assert matched(matchers["build"], build.stderr) == [("content/index.md", home_line, 5, "error")]
+
+
+def test_the_editor_tasks_run_the_command_the_readme_installs():
+    tasks = json.loads((REPO / ".vscode" / "tasks.json").read_text(encoding="utf-8"))["tasks"]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+
+    assert {task["command"] for task in tasks} == {"${workspaceFolder}/.venv/bin/playbook"}
+    assert "python3 -m venv .venv && .venv/bin/pip install -q -e ." in readme
