@@ -8,12 +8,14 @@ page's ids. Only pages with findings are read a second time, to say where in the
 from __future__ import annotations
 
 import difflib
+import multiprocessing
 import os
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
@@ -287,45 +289,69 @@ class PageStream:
     """Checks pages as they are written, in another process, for a build that keeps the first core busy.
 
     The site's files must be known up front (MkDocs knows them before it renders a page). Only page names cross
-    to the worker, which reads each page from disk once the next page is announced (by then MkDocs has written
-    it), keeps every result itself, and resolves fragments across pages when the last page is in: the build's
-    own process does next to nothing for it.
+    to the worker, down a pipe, each written straight from the build's thread (no queue, no helper thread to
+    compete with MkDocs for the interpreter). The worker reads each page from disk once the next page is
+    announced (by then MkDocs has written it), keeps every result itself, and resolves fragments across pages
+    when the last page is in.
     """
 
     def __init__(self, site: Path, index: SiteIndex, options: CheckOptions) -> None:
-        self.pool = ProcessPoolExecutor(max_workers=1, initializer=_start_worker, initargs=(site, index, options))
-        self.pending: list[Future[None]] = []
-        self.announced: str | None = None
+        receive_pages, self._send_pages = multiprocessing.Pipe(duplex=False)
+        self._receive_report, send_report = multiprocessing.Pipe(duplex=False)
+        self._worker = multiprocessing.Process(
+            target=_check_stream, args=(site, index, options, receive_pages, send_report), daemon=True
+        )
+        self._worker.start()
+        receive_pages.close()  # the worker's ends: this process keeps only its own
+        send_report.close()
+        self._announced: str | None = None
 
     def add(self, page: str) -> None:
         """`page` is about to be written: the page announced before it is on disk now."""
-        if self.announced is not None:
-            self.pending.append(self.pool.submit(_check_streamed, self.announced))
-        self.announced = page
+        if self._announced is not None:
+            self._send_pages.send_bytes(self._announced.encode("utf-8"))
+        self._announced = page
 
     def finish(self) -> LinkReport:
+        """The report, once the last page (written by now) is checked."""
         try:
-            self.add("")  # the last page is on disk too
-            for future in self.pending:
-                future.result()
-            return self.pool.submit(_report_streamed).result()
+            if self._announced is not None:
+                self._send_pages.send_bytes(self._announced.encode("utf-8"))
+            self._send_pages.send_bytes(b"")  # the end: no page has an empty name
+            try:
+                outcome = self._receive_report.recv()
+            except EOFError:
+                raise RuntimeError(f"the link check stopped (exit code {self._worker.exitcode})") from None
         finally:
-            self.pool.shutdown()
+            self._close()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     def cancel(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
+        """Stops the worker without waiting for a report (the build failed)."""
+        self._worker.terminate()
+        self._close()
+
+    def _close(self) -> None:
+        self._send_pages.close()
+        self._worker.join()
+        self._receive_report.close()
 
 
-_STREAMED: list[_PageResult] = []  # in the worker process only
-
-
-def _check_streamed(page: str) -> None:
-    _STREAMED.extend(_check_files([page]))
-
-
-def _report_streamed() -> LinkReport:
-    assert _WORKER is not None and _WORKER[0] is not None
-    return _report(_WORKER[0], _STREAMED)
+def _check_stream(site: Path, index: SiteIndex, options: CheckOptions, pages: Connection, report: Connection) -> None:
+    """The worker of a PageStream: checks each page named on `pages` until the empty name, then reports."""
+    _start_worker(site, index, options)
+    results: list[_PageResult] = []
+    try:
+        while page := pages.recv_bytes().decode("utf-8"):
+            results.extend(_check_files([page]))
+        outcome: LinkReport | Exception = _report(site, results)
+    except EOFError:
+        return  # the build stopped; nobody waits for a report
+    except Exception as err:  # reported in the build's process, which stops with it
+        outcome = err
+    report.send(outcome)
 
 
 def _report(site: Path, results: list[_PageResult]) -> LinkReport:

@@ -382,7 +382,8 @@ class Rendering:
         self._pool: ProcessPoolExecutor | None = None
         self._batches: Iterator[list[Page | DataError]] = iter(())
         if processes >= 1 and len(self.plans) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            renderer.warm()
+            if processes > 1:  # else the one process computes them itself, leaving this one free sooner
+                renderer.warm()
             self._pool = ProcessPoolExecutor(
                 max_workers=processes,
                 mp_context=multiprocessing.get_context("fork"),

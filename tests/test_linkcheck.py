@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from conftest import TESTS
 from site_helpers import make_project, playbook
 
 from generator.htmllinks import read_links, srcset_urls
-from generator.linkcheck import CheckOptions, check_site
+from generator.linkcheck import CheckOptions, PageStream, SiteIndex, check_site, html_pages
 
 SITE = TESTS / "cases" / "links" / "site"
 
@@ -79,6 +80,29 @@ def test_a_site_served_under_a_path_resolves_root_relative_links_under_it(tmp_pa
     assert [(f.link, f.reason) for f in report.findings] == [
         ("/elsewhere/", "the link leads outside the site, which is served at /docs/")
     ]
+
+
+def test_pages_streamed_as_a_build_writes_them_give_the_report_of_a_whole_site_check():
+    pages = html_pages(SITE)
+    stream = PageStream(SITE, SiteIndex.of(SITE), CheckOptions())
+    for page in pages:  # each is announced before it is written; the corpus is on disk already
+        stream.add(page)
+
+    streamed = stream.finish()
+    whole = check_site(SITE, CheckOptions(), workers=1)
+
+    assert (streamed.pages, streamed.links, streamed.findings) == (whole.pages, whole.links, whole.findings)
+    assert streamed.broken > 0
+    assert multiprocessing.active_children() == []
+
+
+def test_a_cancelled_stream_stops_its_worker():
+    stream = PageStream(SITE, SiteIndex.of(SITE), CheckOptions())
+    stream.add(html_pages(SITE)[0])
+
+    stream.cancel()
+
+    assert multiprocessing.active_children() == []
 
 
 def test_srcset_candidates_are_split_as_the_standard_says():
