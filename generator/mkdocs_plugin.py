@@ -21,7 +21,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page as MkDocsPage
 
-from generator.errors import DataError, Problem
+from generator.errors import DataError, PlaybookError, Problem
 from generator.escape import escape_html
 from generator.exports import FOLDER as EXPORTS
 from generator.exports import export_files
@@ -80,6 +80,8 @@ class RenderedFile(File):
                 self._content, self.origin = page.markdown(), page.origin
             except DataError as err:
                 raise PluginError(render(err.problems, "text", subject="templates")) from None
+            except PlaybookError as err:
+                raise PluginError(str(err)) from None
 
     # MkDocs reads a page through these two; each takes the rendered page first, setting them works as ever.
     content_string = property(lambda self: _taken(self, File.content_string), File.content_string.fset)

@@ -14,6 +14,7 @@ import os
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -23,7 +24,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
 from generator.addresses import OWN_PAGES, PER_PAGE, SECTION_INDEXES, Linker, SiteMap, address, continuation_uri
 from generator.diagrams import migration_flow, options_lifecycle
-from generator.errors import DataError, Problem
+from generator.errors import DataError, PlaybookError, Problem
 from generator.escape import Markdown, escape_html, escape_markdown, markdown_link
 from generator.model import COLLECTIONS, Catalogue
 from generator.relations import Relations
@@ -400,7 +401,15 @@ class Rendering:
         if self._pool is None:
             return self.renderer.render(plan)
         while index >= self._received:
-            for page in next(self._batches):
+            try:
+                batch = next(self._batches)
+            except BrokenProcessPool:
+                self.close()
+                raise PlaybookError(
+                    "a rendering process stopped before its pages were done (killed, or out of memory?); "
+                    "run the command again, and if it stops again, with fewer other programs running"
+                ) from None
+            for page in batch:
                 self._ready[self._received] = page
                 self._received += 1
             if self._received == len(self.plans):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from conftest import REPO
 
-from generator.errors import DataError
+from generator.errors import DataError, PlaybookError
 from generator.link_origins import origin_lookup
 from generator.loader import load_data
 from generator.render import Rendering, SiteRenderer
@@ -80,3 +83,23 @@ def test_a_failing_template_in_a_rendering_process_reaches_the_caller_with_its_l
     [problem] = raised.value.problems
     assert (Path(problem.path).resolve(), problem.line) == ((overrides / "roles.md.j2").resolve(), 2)
     assert "while rendering roles/" in problem.message
+
+
+class SlowRenderer(SiteRenderer):
+    """Takes a while over each page, so a test can act while the rendering process is still at work."""
+
+    def render(self, plan):
+        time.sleep(0.01)
+        return super().render(plan)
+
+
+def test_a_rendering_process_that_dies_is_reported_not_waited_for(data: Path):
+    loaded = load_data(data)
+    slow = SlowRenderer(loaded.catalogue, origin_lookup(loaded))
+
+    with Rendering(slow, processes=1) as rendering:
+        rendering.page(0)
+        for child in multiprocessing.active_children():
+            os.kill(child.pid, signal.SIGKILL)
+        with pytest.raises(PlaybookError, match="rendering process stopped"):
+            rendering.page(len(rendering.plans) - 1)
