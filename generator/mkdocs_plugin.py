@@ -136,12 +136,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         self.site_map = renderer.site_map
         # Rendering starts now, on the other core, while MkDocs reads the theme and the docs folder and then
         # turns page after page into HTML; it stays well ahead of MkDocs, which never waits for a page.
-        try:
-            self.rendering = Rendering(renderer, processes=1 if (os.cpu_count() or 1) > 1 else 0)
-        except DataError as err:
-            raise PluginError(
-                "a page template is broken:\n" + render(err.problems, "text", subject="templates")
-            ) from None
+        # A template that fails says so when MkDocs reads the page that uses it (RenderedFile).
+        self.rendering = Rendering(renderer, processes=1 if (os.cpu_count() or 1) > 1 else 0)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
