@@ -156,7 +156,7 @@ class SiteRenderer:
         with Rendering(self, processes) as rendering:
             return [rendering.page(index) for index in range(len(rendering.plans))]
 
-    def _template_problem(self, err: Exception, src_uri: str | None) -> Problem:
+    def _template_problem(self, err: Exception, src_uri: str) -> Problem:
         """Where a template failed: its file and line (from Jinja's error, or from the traceback, which Jinja
         rewrites so that its frames name the template), and what went wrong."""
         path, line = getattr(err, "filename", None), getattr(err, "lineno", None)
@@ -165,8 +165,8 @@ class SiteRenderer:
                 if frame.filename.endswith(".j2"):
                     path, line = frame.filename, frame.lineno
                     break
-        where = f" while rendering {src_uri}" if src_uri else ""
-        message = f"template error{where}: {getattr(err, 'message', None) or str(err) or type(err).__name__}"
+        what = getattr(err, "message", None) or str(err) or type(err).__name__
+        message = f"template error while rendering {src_uri}: {what}"
         overridden = path is not None and any(
             Path(path).resolve().is_relative_to(folder.resolve()) for folder in self.override_dirs
         )
