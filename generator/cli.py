@@ -93,6 +93,9 @@ def validate(data_dir: Path, output_format: str, max_age_days: int | None) -> No
     sys.exit(EXIT_OK if validation.ok else EXIT_INVALID)
 
 
+VERBOSE_OPTION = click.option(
+    "--verbose", "-v", is_flag=True, help="Show MkDocs' own messages, instead of the one-line progress on a terminal."
+)
 CONFIG_OPTION = click.option(
     "--config-file",
     "-f",
@@ -124,7 +127,7 @@ def _fail(err: PlaybookError) -> None:
     show_default=True,
     help="Where the site goes; replaced only when the build succeeds.",
 )
-@click.option("--verbose", "-v", is_flag=True, help="Show MkDocs' progress messages too.")
+@VERBOSE_OPTION
 def build(config_file: Path, site_dir: Path, verbose: bool) -> None:
     """Validate the data and build the site with MkDocs in strict mode.
 
@@ -154,7 +157,7 @@ def build(config_file: Path, site_dir: Path, verbose: bool) -> None:
     default=None,
     help="The zip to write  [default: dist/partner-playbook-VERSION-offline.zip]",
 )
-@click.option("--verbose", "-v", is_flag=True, help="Show MkDocs' progress messages too.")
+@VERBOSE_OPTION
 def bundle(config_file: Path, output: Path | None, verbose: bool) -> None:
     """Build the offline bundle: one zip that opens from disk, search included.
 
