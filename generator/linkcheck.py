@@ -315,8 +315,7 @@ class PageStream:
     def finish(self) -> LinkReport:
         """The report, once the last page (written by now) is checked."""
         try:
-            if self._announced is not None:
-                self._send_pages.send_bytes(self._announced.encode("utf-8"))
+            self.add("")  # the last page is on disk too
             self._send_pages.send_bytes(b"")  # the end: no page has an empty name
             try:
                 outcome = self._receive_report.recv()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -179,24 +179,9 @@ class SiteRenderer:
 
     def warm(self) -> None:
         """Compute what every page reads before forking, so each process does not compute it again."""
-        relations = self.relations
-        for name in (
-            "task_order",
-            "needed_by",
-            "citations",
-            "tasks_by_owner",
-            "tasks_by_stage",
-            "responsibilities_by_role",
-            "responsibilities_involving",
-            "options_by_phase",
-            "offerings_by_phase",
-            "focus_areas_by_group",
-            "partner_types_by_option",
-            "resources_by_option",
-            "options_using",
-            "steps_by_phase",
-        ):
-            getattr(relations, name)
+        for name, attribute in vars(Relations).items():
+            if isinstance(attribute, cached_property):
+                getattr(self.relations, name)
         for collection in {c.name for c in COLLECTIONS}:
             self.catalogue.index(collection)
 
@@ -270,15 +255,16 @@ class SiteRenderer:
     ) -> PagePlan:
         def variables() -> dict[str, Any]:
             tasks = tasks_of()
+            groups = self.relations.runbook(tasks)  # in dependency order already
             return dict(
                 title=title,
                 intro=intro,
-                groups=self.relations.runbook(tasks),
+                groups=groups,
                 included={task["id"] for task in tasks},
                 subject_role=role,
                 # whose limits the reader must see before following the steps
                 roles=[role] if role else list(dict.fromkeys(task["owner"] for task in tasks)),
-                tasks_in_order=self.relations.in_task_order(tasks),
+                tasks_in_order=[task for _, steps in groups for task in steps],
             )
 
         return PagePlan(src_uri, "runbook.md.j2", variables, searchable=False)

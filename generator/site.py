@@ -113,7 +113,7 @@ def run_build(config_file: Path, site_dir: Path, *, verbose: bool = False, offli
         if offline and not offline_enabled(config):
             raise BuildError(f"{config_file}: the offline plugin is not enabled by OFFLINE=true; see the README")
         plugin = config.plugins.get("playbook")
-        if progress is not None and plugin is not None:
+        if progress is not None and progress.enabled and plugin is not None:  # no calls per page for nothing
             plugin.progress = progress
         try:
             build(config)
