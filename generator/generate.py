@@ -11,7 +11,8 @@ import shutil
 from pathlib import Path
 
 from generator.atomic import replaced_directory
-from generator.errors import DataError, Problem, UsageError
+from generator.confine import links_leaving, project_root, refuse_output
+from generator.errors import DataError, Problem
 from generator.render import SiteRenderer, write_pages
 from generator.shortlinks import resolve_shortlinks
 from generator.site_text import abbreviations
@@ -25,7 +26,14 @@ def generate_docs(
     data_dir: Path, docs_dir: Path, templates_dir: Path, out: Path, included: dict[str, Path] | None = None
 ) -> int:
     """Writes the docs folder to `out` (replacing it whole); returns the number of pages."""
-    _refuse_source_folders(out, data_dir, docs_dir)
+    extra = INCLUDED_PAGES if included is None else included
+    root = project_root(data_dir.absolute().parent)
+    sources = [data_dir, docs_dir, templates_dir, root / "mkdocs.yml", *(docs_dir.parent / p for p in extra.values())]
+    refuse_output("--out", out, root, sources, "a folder of its own, such as build/docs/")
+    checked = [docs_dir, templates_dir, *(docs_dir.parent / path for path in extra.values())]
+    leaving = links_leaving([path for path in checked if path.exists() or path.is_symlink()], root)
+    if leaving:  # a link out of the project is never read, nor copied into the output
+        raise DataError(leaving, "content")
     catalogue = load_valid_catalogue(data_dir)
     renderer = SiteRenderer(catalogue, override_dirs=[templates_dir])
     pages = renderer.pages(processes=os.cpu_count() or 1)
@@ -37,7 +45,6 @@ def generate_docs(
         sources = (
             [(s.relative_to(docs_dir).as_posix(), s) for s in sorted(docs_dir.rglob("*"))] if docs_dir.is_dir() else []
         )
-        extra = INCLUDED_PAGES if included is None else included
         sources += [(uri, docs_dir.parent / path) for uri, path in extra.items()]
         for src_uri, source in sources:
             target = scratch / src_uri
@@ -58,12 +65,3 @@ def generate_docs(
         if problems:
             raise DataError(problems, "content")
     return len(pages)
-
-
-def _refuse_source_folders(out: Path, *sources: Path) -> None:
-    """The output replaces a folder whole: never one of the sources, nor one that holds or lies inside one."""
-    target = out.resolve()
-    for source in sources:
-        folder = source.resolve()
-        if target == folder or folder.is_relative_to(target) or target.is_relative_to(folder):
-            raise UsageError(f"--out {out} would overwrite {source}; choose a folder of its own")

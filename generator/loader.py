@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.confine import excerpt, links_leaving
 from generator.errors import Problem, UsageError, YamlLoadError
 from generator.model import DATA_FILES, SCHEMA_URL, Catalogue, collections_in
 from generator.yamlsafe import Document, load_yaml_bytes
@@ -67,8 +68,18 @@ def load_data(data_dir: Path) -> LoadedData:
         stem: DataFile(stem, data_dir / f"{stem}.yml", display_path(data_dir / f"{stem}.yml")) for stem in DATA_FILES
     }
     loaded = LoadedData(files, Catalogue())
+    # A data file that links out of the project (to /etc/passwd, say) is never read: its text would be echoed.
+    leaving = links_leaving([data_dir], data_dir.absolute().parent)
+    loaded.problems.extend(leaving)
+    refused = {problem.path for problem in leaving}
+    if display_path(data_dir) in refused:
+        loaded.unavailable.update(collection.name for stem in DATA_FILES for collection in collections_in(stem))
+        return loaded
     loaded.problems.extend(_unknown_files(data_dir))
     for data_file in files.values():
+        if data_file.display in refused:
+            loaded.unavailable.update(collection.name for collection in collections_in(data_file.stem))
+            continue
         _read(data_file, loaded)
     return loaded
 
@@ -156,7 +167,7 @@ def type_name(value: Any) -> str:
     if isinstance(value, float):
         return f"a decimal number ({value})"
     if isinstance(value, str):
-        return f"text ('{value}')"
+        return f"text ('{excerpt(value)}')"  # a whole file may be one string: quote only its start
     if isinstance(value, list):
         return "a list"
     return "a mapping"
@@ -174,4 +185,6 @@ def field_label(path: tuple[Any, ...]) -> str:
 
 def show_value(value: Any) -> str:
     """A value as it would be written in YAML: text in quotes, numbers and lists as they are."""
-    return f"'{value}'" if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, str):
+        return f"'{excerpt(value)}'"
+    return excerpt(json.dumps(value, ensure_ascii=False, default=str))
