@@ -14,7 +14,11 @@ import time
 import zipfile
 from pathlib import Path
 
-from generator.site import reproducible_epoch, run_build
+from generator.atomic import remove_stale, scratch_prefix
+from generator.confine import refuse_output
+from generator.site import reproducible_epoch, run_build, site_sources
+
+SCRATCH = "playbook-bundle-"
 
 #: Files a server would use and a folder on disk cannot: the 404 page links from the site's root URL.
 SERVER_ONLY = ("404.html", "sitemap.xml", "sitemap.xml.gz")
@@ -26,11 +30,18 @@ def default_bundle_path(version: str) -> Path:
 
 
 def build_bundle(config_file: Path, output: Path, *, verbose: bool = False) -> Path:
-    epoch = int(reproducible_epoch(config_file.resolve().parent))
+    root = config_file.resolve().parent
+    refuse_output(
+        "--output", output, root, site_sources(config_file), "a file outside the sources, such as dist/playbook.zip"
+    )
+    # What a killed bundle left: its scratch site, and its unfinished zip
+    remove_stale(Path(tempfile.gettempdir()), SCRATCH)
+    remove_stale(output.absolute().parent, f".{output.name}.", ".partial")
+    epoch = int(reproducible_epoch(root))
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     os.environ["OFFLINE"] = "true"  # read by mkdocs.yml to enable Material's offline plugin
     try:
-        with tempfile.TemporaryDirectory(prefix="playbook-bundle-") as scratch:
+        with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-") as scratch:
             site = Path(scratch) / "site"
             run_build(config_file, site, verbose=verbose, offline=True)
             for name in SERVER_ONLY:
@@ -45,7 +56,7 @@ def write_zip(source: Path, output: Path, *, folder: str, epoch: int) -> None:
     """Zip `source` under one top folder, byte-for-byte the same for the same files; atomically."""
     output.parent.mkdir(parents=True, exist_ok=True)
     stamp = _zip_time(epoch)
-    handle, partial = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".partial", dir=output.parent)
+    handle, partial = tempfile.mkstemp(prefix=scratch_prefix(output.name), suffix=".partial", dir=output.parent)
     os.close(handle)
     try:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:

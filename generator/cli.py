@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -12,13 +14,14 @@ from generator.errors import DataError, PlaybookError, UsageError
 from generator.report import FORMATS, render
 from generator.validate import validate_data
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  success
   1  the data (or the site) has problems; each is printed as path:line:col
-  2  usage error: a bad option or a missing folder"""
+  2  usage error: a bad option or a missing folder
+  130  interrupted (Ctrl-C, SIGTERM): the output is left as it was"""
 
 
 def folder_option(flag: str, dest: str, default: str, help_text: str):
@@ -117,6 +120,25 @@ def _fail(err: PlaybookError) -> None:
     sys.exit(EXIT_INVALID)
 
 
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Runs a step that writes files: each way it can fail is one line and its exit code, never a traceback."""
+    from generator.processes import signals_unwind
+
+    try:
+        with signals_unwind():
+            yield
+    except PlaybookError as err:
+        _fail(err)
+    except OSError as err:  # a full disk, an output that cannot be written
+        where = f"{err.filename}: " if err.filename else ""
+        click.echo(f"error: {where}{err.strerror or err}", err=True)
+        sys.exit(EXIT_INVALID)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted; the output is left as it was", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
 @cli.command(epilog=EXIT_CODES_HELP)
 @CONFIG_OPTION
 @click.option(
@@ -141,10 +163,8 @@ def build(config_file: Path, site_dir: Path, verbose: bool) -> None:
     """
     from generator.site import build_site
 
-    try:
+    with _reported():
         build_site(config_file, site_dir, verbose=verbose)
-    except PlaybookError as err:
-        _fail(err)
     click.echo(f"site built in {site_dir}")
 
 
@@ -174,10 +194,8 @@ def bundle(config_file: Path, output: Path | None, verbose: bool) -> None:
     from generator.bundle import build_bundle, default_bundle_path
 
     target = output or default_bundle_path(__version__)
-    try:
+    with _reported():
         build_bundle(config_file, target, verbose=verbose)
-    except PlaybookError as err:
-        _fail(err)
     click.echo(f"offline bundle written to {target}")
 
 
@@ -194,10 +212,8 @@ def serve(config_file: Path, dev_addr: str) -> None:
     """
     from generator.site import serve_site
 
-    try:
+    with _reported():
         serve_site(config_file, dev_addr)
-    except PlaybookError as err:
-        _fail(err)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -216,10 +232,8 @@ def generate(out: Path, data_dir: Path, docs_dir: Path, templates_dir: Path) -> 
     """
     from generator.generate import generate_docs
 
-    try:
+    with _reported():
         count = generate_docs(data_dir, docs_dir, templates_dir, out)
-    except PlaybookError as err:
-        _fail(err)
     click.echo(f"{count} generated pages written to {out}")
 
 

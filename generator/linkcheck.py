@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
 from generator.htmllinks import Link, PageLinks, locate, read_links
+from generator.processes import die_with_parent
 from generator.progress import ProgressSink
 
 if TYPE_CHECKING:  # the outside-link checker (and its HTTP client) loads only when outside links are checked
@@ -298,8 +299,12 @@ class PageStream:
     def __init__(self, site: Path, index: SiteIndex, options: CheckOptions) -> None:
         receive_pages, self._send_pages = multiprocessing.Pipe(duplex=False)
         self._receive_report, send_report = multiprocessing.Pipe(duplex=False)
+        # The worker is given this process's end of the pages' pipe only to close it: a fork inherits it, and
+        # while the worker holds it open, it never sees the pipe end should this process die.
         self._worker = multiprocessing.Process(
-            target=_check_stream, args=(site, index, options, receive_pages, send_report), daemon=True
+            target=_check_stream,
+            args=(site, index, options, receive_pages, send_report, self._send_pages, os.getpid()),
+            daemon=True,
         )
         self._worker.start()
         receive_pages.close()  # the worker's ends: this process keeps only its own
@@ -338,8 +343,18 @@ class PageStream:
         self._receive_report.close()
 
 
-def _check_stream(site: Path, index: SiteIndex, options: CheckOptions, pages: Connection, report: Connection) -> None:
+def _check_stream(
+    site: Path,
+    index: SiteIndex,
+    options: CheckOptions,
+    pages: Connection,
+    report: Connection,
+    parents_end: Connection,
+    parent: int,
+) -> None:
     """The worker of a PageStream: checks each page named on `pages` until the empty name, then reports."""
+    die_with_parent(parent)
+    parents_end.close()
     _start_worker(site, index, options)
     results: list[_PageResult] = []
     try:

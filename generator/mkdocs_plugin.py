@@ -6,6 +6,7 @@ Generated pages are virtual files: nothing is written into the docs folder or th
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page as MkDocsPage
 
+from generator.confine import links_leaving
 from generator.errors import DataError, PlaybookError, Problem
 from generator.escape import escape_html
 from generator.exports import FOLDER as EXPORTS
@@ -40,6 +42,7 @@ from generator.validate import validate_data
 TEMPLATES = Path(__file__).parent / "templates"
 SCHEMAS = Path(__file__).parent / "schemas"
 IFRAME_WORKER = Path(__file__).parent / "vendor" / "iframe-worker" / "shim.js"
+log = logging.getLogger("mkdocs.plugins.playbook")
 #: Our own script and stylesheet: the catalogue's filters, the runbooks' print layout.
 ASSETS = {"assets/playbook/catalogue.js": "catalogue.js", "assets/playbook/playbook.css": "playbook.css"}
 #: Where the offline bundle carries the worker shim; the name must contain "iframe-worker", which is how
@@ -102,17 +105,33 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     #: Told how far the build has got; the `playbook` command shows it on a terminal.
     progress: ProgressSink | None = None
     pages_total = pages_read = pages_written = 0
+    #: Whether this is `serve`'s preview, which shows the problems of a site that cannot be built.
+    serving = False
+    unbuildable = ""
+
+    def sources(self, config: MkDocsConfig) -> list[Path]:
+        """Every folder and file the site is made from, the configuration included."""
+        root = Path(config.config_file_path).resolve().parent
+        folders = [config.docs_dir, self.config.data_dir, self.config.templates_dir, config.theme.custom_dir]
+        included = [root / path for path in self.config.pages.values()]
+        return [Path(config.config_file_path), *(Path(folder) for folder in folders if folder), *included]
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        # Defining this event makes MkDocs keep the plugin across the rebuilds of `serve`: on_config starts afresh.
+        self.serving = command == "serve"
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        data_dir = Path(self.config.data_dir)
-        validation = validate_data(data_dir)
-        if not validation.ok:
-            raise PluginError(
-                "the playbook data is invalid:\n" + render(validation.problems, "text", subject=str(data_dir))
-            )
-        self.loaded = validation.loaded
-        self.repo_root = Path(config.config_file_path).resolve().parent
+        self.rendering, self.links, self.pages_read, self.pages_written = None, None, 0, 0
         self.problems: list[Problem] = []
+        self.repo_root = Path(config.config_file_path).resolve().parent
+        #: Why the site cannot be built; a preview shows it in the browser instead of failing.
+        self.unbuildable = self._refusal(config)
+        if self.unbuildable:
+            if not self.serving:
+                raise PluginError(self.unbuildable)
+            log.error(self.unbuildable)
+            config.nav = None  # the one page there is
+            return config
         self.edit_bases: dict[Path, str | None] = {}
         self.abbreviations = abbreviations(self.loaded.catalogue)
         config.copyright = footer_html(self.loaded.catalogue, config.copyright)
@@ -140,7 +159,24 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         self.rendering = Rendering(renderer, processes=1 if (os.cpu_count() or 1) > 1 else 0)
         return config
 
+    def _refusal(self, config: MkDocsConfig) -> str:
+        """What stops the build before it starts (bad data, a link out of the project), as a report; or ""."""
+        data_dir = Path(self.config.data_dir)
+        # MkDocs would copy a link's target (/etc/ssl, /proc/self/environ) into the site and the bundle.
+        checked = [path for path in self.sources(config) if path.exists() and path != data_dir]  # data: validate
+        leaving = links_leaving(checked, self.repo_root)
+        if leaving:
+            return "links out of the project:\n" + render(leaving, "text", subject="content")
+        validation = validate_data(data_dir)
+        if not validation.ok:
+            return "the playbook data is invalid:\n" + render(validation.problems, "text", subject=str(data_dir))
+        self.loaded = validation.loaded
+        return ""
+
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        if self.unbuildable:  # only the theme's files, and a page that lists the problems
+            kept = [file for file in files if not file.is_documentation_page()]
+            return Files([*kept, File.generated(config, "index.md", content=problems_page(self.unbuildable))])
         assert self.rendering is not None
         for index, plan in enumerate(self.rendering.plans):
             if files.get_file_from_path(plan.src_uri) is not None:
@@ -168,6 +204,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 
     @event_priority(50)  # before other plugins see the Markdown, so they see links, not [[...]]
     def on_page_markdown(self, markdown: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
+        if self.unbuildable:
+            return markdown
         self.pages_read += 1
         if self.progress is not None:
             self.progress("reading pages", self.pages_read, self.pages_total)
@@ -199,8 +237,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             self.rendering.close()
         if self.problems:
             raise PluginError("links to unknown IDs:\n" + render(sorted(self.problems), "text", subject="content"))
-        self.links = None
-        if self.config.check_links:
+        if self.config.check_links and not self.unbuildable:
             # Every file the site will hold is known now; each page is checked, on the other core, as it is written.
             index = SiteIndex.from_paths(file.dest_uri for file in files)
             root = "/" if self.offline else (urlsplit(config.site_url or "").path or "/")
@@ -217,6 +254,12 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 
     @event_priority(-50)  # after the search index is written, before the offline plugin (-100) inlines it
     def on_post_build(self, config: MkDocsConfig) -> None:
+        if self.unbuildable:
+            # Whatever page the browser asks for, the preview serves the problems as its 404 page. MkDocs' live
+            # reload is only added to pages found, so this one asks again by itself until the page is back.
+            home = (Path(config.site_dir) / "index.html").read_text(encoding="utf-8")
+            retry = '<head>\n<meta http-equiv="refresh" content="2">'
+            (Path(config.site_dir) / "404.html").write_text(home.replace("<head>", retry, 1), encoding="utf-8")
         if self.links is None:
             return
         report = self.links.finish()
@@ -225,10 +268,15 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             raise PluginError("broken links in the built site:\n" + render_links(report, "text", origins))
 
     def on_build_error(self, error: Exception) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stops the processes that render and check pages (the build failed or was interrupted)."""
         if self.rendering is not None:
             self.rendering.close()
         if self.links is not None:
             self.links.cancel()
+            self.links = None
 
     def on_serve(self, server: LiveReloadServer, config: MkDocsConfig, builder: Any) -> LiveReloadServer:
         for folder in (Path(self.config.data_dir), Path(self.config.templates_dir), TEMPLATES):
@@ -268,3 +316,12 @@ def _edit_prefix(config: MkDocsConfig, repo_root: Path) -> str | None:
     if not edit_uri.endswith(docs):
         return None
     return edit_uri[: len(edit_uri) - len(docs)]
+
+
+def problems_page(report: str) -> str:
+    """The preview's one page while the site cannot be built: the report, as it is, escaped."""
+    return (
+        "# The site cannot be built\n\n"
+        "Fix the problems below and save: this page reloads by itself.\n\n"
+        f"<pre>{escape_html(report)}</pre>\n"
+    )

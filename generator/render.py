@@ -27,6 +27,7 @@ from generator.diagrams import migration_flow, options_lifecycle
 from generator.errors import DataError, PlaybookError, Problem
 from generator.escape import Markdown, escape_html, escape_markdown, markdown_link
 from generator.model import COLLECTIONS, Catalogue
+from generator.processes import die_with_parent
 from generator.relations import Relations
 
 Record = dict[str, Any]
@@ -375,7 +376,7 @@ class Rendering:
                 max_workers=processes,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_adopt,
-                initargs=(renderer,),  # inherited through the fork, never pickled
+                initargs=(renderer, os.getpid()),  # inherited through the fork, never pickled
             )
             # Small batches keep the first pages quick to arrive and the processes evenly loaded.
             step = max(8, min(64, len(self.plans) // (processes * 8) + 1))
@@ -421,8 +422,9 @@ class Rendering:
 _ADOPTED: SiteRenderer | None = None
 
 
-def _adopt(renderer: SiteRenderer) -> None:
+def _adopt(renderer: SiteRenderer, parent: int) -> None:
     global _ADOPTED
+    die_with_parent(parent)
     _ADOPTED = renderer
 
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from generator.atomic import replaced_directory
+from generator.confine import refuse_output
 from generator.errors import PlaybookError, UsageError
 from generator.progress import TerminalProgress
 
@@ -92,10 +93,24 @@ def offline_enabled(config) -> bool:
 
 def build_site(config_file: Path, site_dir: Path, *, verbose: bool = False) -> Path:
     """Build with MkDocs in strict mode (the plugin checks every link) into `site_dir`, replacing it on success."""
+    refuse_output(
+        "--site-dir",
+        site_dir,
+        config_file.resolve().parent,
+        site_sources(config_file),
+        "a folder of its own, such as site/",
+    )
     os.environ["SOURCE_DATE_EPOCH"] = reproducible_epoch(config_file.resolve().parent)
     with replaced_directory(site_dir) as scratch:
         run_build(config_file, scratch, verbose=verbose)
     return site_dir
+
+
+def site_sources(config_file: Path) -> list[Path]:
+    """The folders and files the site is made from, which no output may replace."""
+    config = load_mkdocs_config(config_file)
+    plugin = config.plugins.get("playbook")
+    return plugin.sources(config) if plugin is not None else [config_file, Path(config.docs_dir)]
 
 
 def run_build(config_file: Path, site_dir: Path, *, verbose: bool = False, offline: bool = False) -> None:
@@ -113,13 +128,17 @@ def run_build(config_file: Path, site_dir: Path, *, verbose: bool = False, offli
         if offline and not offline_enabled(config):
             raise BuildError(f"{config_file}: the offline plugin is not enabled by OFFLINE=true; see the README")
         plugin = config.plugins.get("playbook")
-        if progress is not None and progress.enabled and plugin is not None:  # no calls per page for nothing
-            plugin.progress = progress
+        if plugin is not None:  # no calls per page for nothing
+            plugin.progress = progress if progress is not None and progress.enabled else None
         try:
             build(config)
         except (Abort, MkDocsException) as err:
             # MkDocs has logged what went wrong; its closing "Aborted with ..." adds nothing for a reader.
             raise BuildError("the build stopped: see the messages above") from err
+        except BaseException:  # interrupted: MkDocs tells plugins of its own errors only
+            if plugin is not None:
+                plugin.stop()
+            raise
         finally:
             if progress is not None:
                 progress.clear()
