@@ -42,7 +42,13 @@ def links_leaving(paths: Iterable[Path], root: Path) -> list[Problem]:
     problems = []
     for path in paths:
         for candidate in _walk(path):
-            if candidate.is_symlink() and not candidate.resolve().is_relative_to(root):
+            if not candidate.is_symlink():
+                continue
+            try:
+                inside = candidate.resolve().is_relative_to(root)
+            except (OSError, RuntimeError):  # a loop of links: nothing to read either
+                inside = False
+            if not inside:
                 problems.append(
                     Problem(
                         os.path.relpath(candidate),

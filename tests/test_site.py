@@ -209,7 +209,7 @@ def test_generate_refuses_to_write_over_the_sources(built):
     result = playbook("generate", "--out", "content", cwd=project)
 
     assert result.returncode == 2
-    assert "would overwrite content" in result.stderr
+    assert "--out content would replace content/" in result.stderr
 
 
 def test_published_schemas_validate_the_shipped_data_through_the_data_files_schema_lines(built):
