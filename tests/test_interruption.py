@@ -30,13 +30,14 @@ def processes_in_session(session: int) -> list[str]:
     return found
 
 
-def start(project: Path, *command: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def start(project: Path, *command: str, env: dict[str, str] | None = None, output: int = subprocess.PIPE):
+    """`playbook COMMAND` in a session of its own: the session holds every process it forks."""
     return subprocess.Popen(
         [sys.executable, "-m", "generator", *command],
         cwd=project,
         env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=output,
+        stderr=output,
         text=True,
         start_new_session=True,
     )
@@ -177,7 +178,7 @@ def test_serve_shows_the_problems_of_broken_data_and_recovers_when_they_are_fixe
     original = roles.read_text(encoding="utf-8")
     replace_in(roles, "id: frp", "id: '<b>frp</b>'")
     port = free_port()
-    server = start(project, "serve", "--dev-addr", f"127.0.0.1:{port}")
+    server = start(project, "serve", "--dev-addr", f"127.0.0.1:{port}", output=subprocess.DEVNULL)
     home = f"http://127.0.0.1:{port}/partner-playbook/"
     try:
         assert wait_for(lambda: "The site cannot be built" in fetch(home), 120)
