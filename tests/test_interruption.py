@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -16,7 +17,7 @@ from site_helpers import make_project, playbook
 from test_site_failures import fetch, free_port, replace_in, wait_for
 
 
-def processes_in_session(session: int) -> list[str]:
+def processes_in_session(session: int) -> list[int]:
     """The live processes of a session (a command started with start_new_session and all it forked)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -26,8 +27,17 @@ def processes_in_session(session: int) -> list[str]:
             continue
         state, _ppid, _group, sid = text.rpartition(")")[2].split()[:4]
         if int(sid) == session and state != "Z":
-            found.append(text[: text.rindex(")") + 1])
+            found.append(int(stat.parent.name))
     return found
+
+
+def end_session(command: subprocess.Popen[str]) -> None:
+    """Whatever the test found, leave no process of the command behind."""
+    for pid in processes_in_session(command.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    command.kill()
+    command.wait(timeout=30)
 
 
 def start(project: Path, *command: str, env: dict[str, str] | None = None, output: int = subprocess.PIPE):
@@ -73,15 +83,13 @@ def test_sigterm_during_a_build_removes_the_scratch_folder_and_every_child(proje
 
         build.send_signal(signal.SIGTERM)
         _, stderr = build.communicate(timeout=120)
+        assert wait_until(lambda: not processes_in_session(build.pid), 30), processes_in_session(build.pid)
     finally:
-        if build.poll() is None:
-            os.killpg(build.pid, signal.SIGKILL)
-            build.wait()
+        end_session(build)
 
     assert build.returncode == 130, stderr
     assert stderr.strip().endswith("error: interrupted; the output is left as it was")
     assert "Traceback" not in stderr
-    assert wait_until(lambda: not processes_in_session(build.pid), 30), processes_in_session(build.pid)
     assert not list(project.glob(".site.*"))
     assert (project / "site" / "index.html").read_text(encoding="utf-8") == "the old site"
 
@@ -104,8 +112,7 @@ def test_sigkill_during_a_bundle_kills_its_children_and_the_next_run_cleans_up(p
         bundle.communicate(timeout=60)
         assert wait_until(lambda: not processes_in_session(bundle.pid), 30), processes_in_session(bundle.pid)
     finally:
-        if processes_in_session(bundle.pid):  # the test failed: do not leave them behind either
-            os.killpg(bundle.pid, signal.SIGKILL)
+        end_session(bundle)
     assert list(scratch.glob("playbook-bundle-*")), "the killed run had no chance to clean up"
 
     result = subprocess.run(
@@ -194,4 +201,5 @@ def test_serve_shows_the_problems_of_broken_data_and_recovers_when_they_are_fixe
         assert wait_for(lambda: "Finish the technical assessment" in fetch(home + "tasks/1699/"), 180)
     finally:
         server.terminate()
-        server.communicate(timeout=30)
+        server.wait(timeout=30)
+        end_session(server)
