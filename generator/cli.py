@@ -131,7 +131,8 @@ def _reported() -> Iterator[None]:
     except PlaybookError as err:
         _fail(err)
     except OSError as err:  # a full disk, an output that cannot be written
-        where = f"{err.filename}: " if err.filename else ""
+        path = err.filename2 or err.filename  # a copy names its source first, and the target second
+        where = f"{path}: " if path else ""
         click.echo(f"error: {where}{err.strerror or err}", err=True)
         sys.exit(EXIT_INVALID)
     except KeyboardInterrupt:

@@ -150,12 +150,13 @@ def no_bigger_files_than(size: int):
     return limit
 
 
-def test_a_full_disk_is_one_line_and_leaves_the_old_output(project: Path):
-    (project / "md").mkdir()
-    (project / "md" / "index.md").write_text("the old pages", encoding="utf-8")
+@pytest.mark.parametrize("command", [("generate", "--out", "out"), ("build", "--site-dir", "out")])
+def test_a_full_disk_is_one_line_and_leaves_the_old_output(project: Path, command: tuple[str, ...]):
+    (project / "out").mkdir()
+    (project / "out" / "index.md").write_text("the old pages", encoding="utf-8")
 
     result = subprocess.run(
-        [sys.executable, "-m", "generator", "generate", "--out", "md"],
+        [sys.executable, "-m", "generator", *command],
         cwd=project,
         capture_output=True,
         text=True,
@@ -166,8 +167,8 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_output(project: Path):
     assert result.returncode == 1
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
     assert "File too large" in result.stderr
-    assert (project / "md" / "index.md").read_text(encoding="utf-8") == "the old pages"
-    assert not list(project.glob(".md.*"))
+    assert (project / "out" / "index.md").read_text(encoding="utf-8") == "the old pages"
+    assert not list(project.glob(".out.*"))
 
 
 def test_an_output_that_cannot_be_made_is_one_line(project: Path):
