@@ -74,49 +74,48 @@ def project(tmp_path: Path) -> Path:
     return make_project(tmp_path / "project")
 
 
-def test_sigterm_during_a_build_removes_the_scratch_folder_and_every_child(project: Path):
-    (project / "site").mkdir()
-    (project / "site" / "index.html").write_text("the old site", encoding="utf-8")
-    build = start(project, "build")
-    try:
-        assert wait_until(lambda: list(project.glob(".site.*.partial")) and len(processes_in_session(build.pid)) > 1)
-
-        build.send_signal(signal.SIGTERM)
-        _, stderr = build.communicate(timeout=120)
-        assert wait_until(lambda: not processes_in_session(build.pid), 30), processes_in_session(build.pid)
-    finally:
-        end_session(build)
-
-    assert build.returncode == 130, stderr
-    assert stderr.strip().endswith("error: interrupted; the output is left as it was")
-    assert "Traceback" not in stderr
-    assert not list(project.glob(".site.*"))
-    assert (project / "site" / "index.html").read_text(encoding="utf-8") == "the old site"
+#: Each command, where its output goes, and the scratch it works in until the output is complete (from tmp_path).
+RUNS = {
+    "build": (("build", "--site-dir", "out"), "out/index.html", "project/.out.*.partial"),
+    "bundle": (("bundle", "-o", "out/b.zip"), "out/b.zip", "tmp/playbook-bundle-*"),
+}
 
 
-def test_sigkill_during_a_bundle_kills_its_children_and_the_next_run_cleans_up(project: Path, tmp_path: Path):
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    env = {"TMPDIR": str(scratch)}
-    (project / "dist").mkdir()
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("run", sorted(RUNS))
+def test_a_stopped_run_leaves_no_process_and_after_the_next_run_no_scratch(
+    project: Path, tmp_path: Path, run: str, stop: signal.Signals
+):
+    command, output, scratch = RUNS[run]
+    env = {"TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    (project / output).parent.mkdir()
+    (project / output).write_text("the old output", encoding="utf-8")
     # An unfinished zip of a bundle killed earlier (its process is gone), and one of a bundle still running.
-    stale = project / "dist" / f".b.zip.{dead_pid()}.x1.partial"
-    running = project / "dist" / f".b.zip.{os.getpid()}.x2.partial"
-    stale.write_bytes(b"PK")
-    running.write_bytes(b"PK")
-    bundle = start(project, "bundle", "-o", "dist/b.zip", env=env)
+    running = project / "out" / f".b.zip.{os.getpid()}.x2.partial"
+    for partial in (project / "out" / f".b.zip.{dead_pid()}.x1.partial", running):
+        partial.write_bytes(b"PK")
+    stopped = start(project, *command, env=env)
     try:
-        assert wait_until(lambda: list(scratch.glob("playbook-bundle-*")) and len(processes_in_session(bundle.pid)) > 1)
+        assert wait_until(lambda: list(tmp_path.glob(scratch)))
+        assert wait_until(lambda: len(processes_in_session(stopped.pid)) > 1)  # it has forked its workers
 
-        bundle.kill()
-        bundle.communicate(timeout=60)
-        assert wait_until(lambda: not processes_in_session(bundle.pid), 30), processes_in_session(bundle.pid)
+        stopped.send_signal(stop)
+        _, stderr = stopped.communicate(timeout=120)
+        assert wait_until(lambda: not processes_in_session(stopped.pid), 30), processes_in_session(stopped.pid)
     finally:
-        end_session(bundle)
-    assert list(scratch.glob("playbook-bundle-*")), "the killed run had no chance to clean up"
+        end_session(stopped)
+    assert (project / output).read_text(encoding="utf-8") == "the old output"
+    if stop == signal.SIGTERM:  # it cleans up after itself
+        assert stopped.returncode == 130, stderr
+        assert stderr.strip().endswith("error: interrupted; the output is left as it was")
+        assert "Traceback" not in stderr
+        assert not list(tmp_path.glob(scratch))
+        return
+    assert list(tmp_path.glob(scratch)), "a killed run cannot clean up"
 
-    result = subprocess.run(
-        [sys.executable, "-m", "generator", "bundle", "-o", "dist/b.zip"],
+    again = subprocess.run(
+        [sys.executable, "-m", "generator", *command],
         cwd=project,
         env={**os.environ, **env},
         capture_output=True,
@@ -124,9 +123,11 @@ def test_sigkill_during_a_bundle_kills_its_children_and_the_next_run_cleans_up(p
         check=False,
     )
 
-    assert result.returncode == 0, result.stderr
-    assert not list(scratch.iterdir())
-    assert sorted(path.name for path in (project / "dist").iterdir()) == sorted(["b.zip", running.name])
+    assert again.returncode == 0, again.stderr
+    assert not list(tmp_path.glob(scratch))
+    assert not list((tmp_path / "tmp").iterdir())
+    if run == "bundle":
+        assert sorted(path.name for path in (project / "out").iterdir()) == sorted(["b.zip", running.name])
 
 
 def test_a_scratch_folder_of_a_killed_run_is_removed_by_the_next(project: Path):
