@@ -50,11 +50,13 @@ def test_links_out_of_the_project_in_content_stop_the_build_and_are_not_copied(p
     (project / "content" / "environ.txt").symlink_to("/proc/self/environ")
     (project / "content" / "certs").symlink_to(project.parent / "secrets")
     (project / "overrides" / "tasks.md.j2").symlink_to(project.parent / "secret")
+    (project / "CONTRIBUTING.md").unlink()
+    (project / "CONTRIBUTING.md").symlink_to(project.parent / "secret")  # a page of the site too
 
     result = playbook(*command, cwd=project)
 
     assert result.returncode == 1, result.stderr
-    for link in ("content/certs", "content/environ.txt", "overrides/tasks.md.j2"):
+    for link in ("CONTRIBUTING.md", "content/certs", "content/environ.txt", "overrides/tasks.md.j2"):
         assert f"{link}:1:1: error: this symbolic link leaves the project" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (project / command[2]).exists()
