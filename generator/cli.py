@@ -20,6 +20,7 @@ EXIT_CODES_HELP = """\b
 Exit codes:
   0  success
   1  the data (or the site) has problems; each is printed as path:line:col
+     (or a file could not be written: a full disk, say)
   2  usage error: a bad option or a missing folder
   130  interrupted (Ctrl-C, SIGTERM): the output is left as it was"""
 
