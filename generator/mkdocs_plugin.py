@@ -36,7 +36,7 @@ from generator.report import render, render_links
 from generator.schema_check import schema_names
 from generator.shortlinks import resolve_shortlinks
 from generator.site import offline_enabled
-from generator.site_text import abbreviations, footer_html
+from generator.site_text import abbreviations, focusable_acronyms, footer_html
 from generator.validate import validate_data
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -222,6 +222,9 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             self.problems.extend(resolved.problems)
             markdown = resolved.markdown
         return markdown + self.abbreviations
+
+    def on_page_content(self, html: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
+        return focusable_acronyms(html)
 
     def on_page_context(self, context: dict[str, Any], page: MkDocsPage, config: MkDocsConfig, nav: Any) -> Any:
         # Material writes the <title> as `page.title | striptags`, and striptags turns entities back into

@@ -1,4 +1,5 @@
-"""Text every page carries: acronym definitions for hover expansion, and the footer naming the source pages."""
+"""Text every page carries: acronym definitions (expanded on hover, tap and focus), and the footer naming the
+source pages."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ def abbreviations(catalogue: Catalogue) -> str:
         for entry in sorted(catalogue.records("glossary"), key=lambda entry: entry["term"])
     ]
     return "\n\n" + "\n".join(lines) + "\n" if lines else ""
+
+
+def focusable_acronyms(html: str) -> str:
+    """A page's HTML with every acronym able to take focus: the theme shows an element's tooltip on hover and on
+    keyboard focus, and a tap focuses what is focusable; an `<abbr>` on its own is neither."""
+    return html.replace("<abbr title=", '<abbr tabindex="0" title=')
 
 
 def footer_html(catalogue: Catalogue, existing: str | None) -> str:

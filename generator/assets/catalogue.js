@@ -32,7 +32,8 @@
       fields[name] = form.elements.namedItem(name);
     });
     var count = root.querySelector("[data-catalogue-count]");
-    var clear = form.querySelector("[data-catalogue-clear]");
+    var clears = root.querySelectorAll("[data-catalogue-clear]"); // the form's, and the one under an empty result
+    var empty = root.querySelector("[data-catalogue-empty]");
 
     // What search matches besides the number and title: the owner's name as the role filter spells it
     // ("Migration Velocity Manager (MVM)"), so the acronym finds a role's tasks too.
@@ -150,6 +151,9 @@
       if (count && count.textContent !== text) {
         count.textContent = text;
       }
+      if (empty && empty.hidden !== (shown > 0)) {
+        empty.hidden = shown > 0;
+      }
       root.setAttribute("data-catalogue-shown", String(shown));
     }
 
@@ -180,7 +184,7 @@
       event.preventDefault(); // Enter in the search box: filter now, never load another page
       update();
     });
-    if (clear) {
+    Array.prototype.forEach.call(clears, function (clear) {
       clear.addEventListener("click", function () {
         FIELDS.forEach(function (name) {
           fields[name].value = "";
@@ -188,7 +192,7 @@
         update();
         fields.q.focus();
       });
-    }
+    });
     // A link to another view opened in the same tab, or the hash edited by hand.
     window.addEventListener("hashchange", function () {
       if (document.contains(root) && isStateHash(location.hash)) {
