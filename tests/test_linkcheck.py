@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import multiprocessing
 from pathlib import Path
@@ -11,7 +12,7 @@ from conftest import TESTS
 from site_helpers import make_project, playbook
 
 from generator.htmllinks import read_links, srcset_urls
-from generator.linkcheck import CheckOptions, PageStream, SiteIndex, check_site, html_pages
+from generator.linkcheck import MAX_PAGE_BYTES, CheckOptions, PageStream, SiteIndex, check_site, html_pages
 
 SITE = TESTS / "cases" / "links" / "site"
 
@@ -160,3 +161,71 @@ def test_a_broken_link_names_the_data_record_behind_the_page(tmp_path: Path):
     assert f"tasks/3392/index.html (from data/tasks.yml:{line}, playbook task 3392)" in result.stderr
     annotation = playbook("check-links", "site", "--format", "github", cwd=project).stderr.splitlines()[0]
     assert annotation.startswith(f"::error file=data/tasks.yml,line={line},col=1::tasks/3392/index.html:")
+
+
+class CountedMatcher(difflib.SequenceMatcher):
+    """Counts the names a hint compares a misspelling with, and stops a run that compares too many."""
+
+    compared = 0
+    most = 10_000
+
+    def ratio(self) -> float:
+        type(self).compared += 1
+        assert type(self).compared <= self.most, "hints compared each broken link with every name"
+        return super().ratio()
+
+
+def test_thousands_of_broken_fragments_are_hinted_without_comparing_each_with_every_id(tmp_path, monkeypatch):
+    ids = "".join(f'<h2 id="section-{n}">s</h2>\n' for n in range(5000))
+    fragments = "".join(f'<a href="#sectoin-{n}">x</a>\n' for n in range(5000))
+    (tmp_path / "index.html").write_text(f"<body>{ids}{fragments}</body>")
+    (tmp_path / "img.html").write_text("".join(f'<img src="img-{n}.png">\n' for n in range(1000)))
+    for n in range(1000):
+        (tmp_path / f"img{n}.png").touch()
+    monkeypatch.setattr(difflib, "SequenceMatcher", CountedMatcher)
+    CountedMatcher.compared = 0
+
+    report = check_site(tmp_path, workers=1)
+
+    assert report.broken == 6000
+    hints = {f.link: f.hint for f in report.findings}
+    assert hints["#sectoin-0"] == "did you mean '#section-0'?"  # a misspelling in the middle is still found
+    assert hints["img-0.png"] == "did you mean img0.png?"
+
+
+def test_a_symlink_out_of_the_site_is_reported_not_followed_and_a_huge_page_not_read(tmp_path: Path):
+    site, outside = tmp_path / "site", tmp_path / "outside"
+    site.mkdir()
+    outside.mkdir()
+    with open(outside / "huge.html", "wb") as huge:  # sparse: 1.5 GB that take no room on the disk
+        huge.truncate(1500 * 2**20)
+    (site / "huge.html").symlink_to("../outside/huge.html")
+    (site / "shared").symlink_to(outside, target_is_directory=True)
+    with open(site / "big.html", "wb") as big:
+        big.truncate(MAX_PAGE_BYTES + 1)
+    (site / "index.html").write_text('<a href="huge.html#a">h</a> <a href="big.html#b">b</a> <a href="#c">c</a>')
+
+    report = check_site(site, workers=1)
+
+    leaving = "a symlink that leads out of the site folder; it is not followed"
+    too_big = f"the page is {MAX_PAGE_BYTES + 1:,} bytes, more than the {MAX_PAGE_BYTES:,} read of one page"
+    assert [(f.page, f.line, f.link, f.reason) for f in report.findings] == [
+        ("big.html", 1, "", too_big + "; it is not checked"),
+        ("huge.html", 1, "../outside/huge.html", leaving),
+        ("index.html", 1, "#c", "no element with id 'c' on this page"),  # pages not read have no ids to miss
+        ("shared", 1, str(outside), leaving),
+    ]
+
+
+def test_a_page_streamed_from_a_build_is_read_within_bounds_too(tmp_path: Path):
+    (tmp_path / "index.html").write_text('<a href="big.html">b</a>')
+    (tmp_path / "big.html").write_text("<p>" + "x" * 2000 + "</p>")
+    stream = PageStream(tmp_path, SiteIndex.of(tmp_path), CheckOptions(max_page_bytes=1000))
+    for page in ("index.html", "big.html"):
+        stream.add(page)
+
+    report = stream.finish()
+
+    assert [(f.page, f.reason) for f in report.findings] == [
+        ("big.html", "the page is 2,007 bytes, more than the 1,000 read of one page; it is not checked")
+    ]
