@@ -542,16 +542,20 @@ def _placed(site: Path, broken: dict[str, list[tuple[Link, str, str]]], severity
 
 
 def add_external_findings(site: Path, report: LinkReport, results: dict[str, UrlResult]) -> None:
-    """Broken outside links as errors, redirected ones as warnings, placed in their pages like the rest."""
+    """Broken outside links as errors; redirected ones, and those neither good nor broken, as warnings."""
     broken: dict[str, list[tuple[Link, str, str]]] = {}
-    moved: dict[str, list[tuple[Link, str, str]]] = {}
+    doubtful: dict[str, list[tuple[Link, str, str]]] = {}
     for page, link, url in report.external:
         result = results.get(url)
         if result is None:
             continue
-        if not result.ok:
+        if result.unsure:
+            doubtful.setdefault(page, []).append((link, f"outside link {result.error}", ""))
+        elif not result.ok:
             reason = f"HTTP {result.status}" if result.status else result.error
             broken.setdefault(page, []).append((link, f"outside link failed: {reason}", ""))
         elif result.redirected:
-            moved.setdefault(page, []).append((link, f"redirects to {result.final_url}", "link to the final address"))
-    report.findings = sorted([*report.findings, *_placed(site, broken), *_placed(site, moved, "warning")])
+            doubtful.setdefault(page, []).append(
+                (link, f"redirects to {result.final_url}", "link to the final address")
+            )
+    report.findings = sorted([*report.findings, *_placed(site, broken), *_placed(site, doubtful, "warning")])
