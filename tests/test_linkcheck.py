@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import multiprocessing
+import re
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,40 @@ def test_a_page_streamed_from_a_build_is_read_within_bounds_too(tmp_path: Path):
     assert [(f.page, f.reason) for f in report.findings] == [
         ("big.html", "the page is 2,007 bytes, more than the 1,000 read of one page; it is not checked")
     ]
+
+
+UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")  # all but \n
+
+
+def test_control_characters_and_bidi_overrides_are_printed_escaped_in_every_format(tmp_path: Path):
+    site = tmp_path / "site"
+    site.mkdir()
+    links = ["#%1b[2J", "x\u202egpj.exe", "y\x9b31m.html", "z%0D%0A::warning::pwned.html"]
+    (site / "index.html").write_text("".join(f'<a href="{link}">x</a>\n' for link in links), encoding="utf-8")
+    (site / "a\x1b[2J,b::c.html").write_text('<a href="gone.html">x</a>')
+
+    text = playbook("check-links", "site", "--root", "/", cwd=tmp_path).stderr
+    github = playbook("check-links", "site", "--root", "/", "--format", "github", cwd=tmp_path).stderr
+    as_json = playbook("check-links", "site", "--root", "/", "--format", "json", cwd=tmp_path).stdout
+
+    for output in (text, github, as_json):
+        assert not UNPRINTABLE.search(output)
+    assert text.splitlines() == [
+        "a\\x1b[2J,b::c.html",
+        "  1:10  gone.html  no such file: gone.html (did you mean index.html?)",
+        "index.html",
+        "  1:10  #%1b[2J  no element with id '\\x1b[2J' on this page",
+        "  2:10  x\\u202egpj.exe  no such file: x\\u202egpj.exe",
+        "  3:10  y\\x9b31m.html  no such file: y\\x9b31m.html",
+        "  4:10  z%0D%0A::warning::pwned.html  no such file: z\\x0d\\x0a::warning::pwned.html",
+        "2 pages, 5 links, 5 broken",
+    ]
+    annotations = github.splitlines()[:-1]
+    assert len(annotations) == 5 and all(line.startswith("::error file=") for line in annotations)
+    assert annotations[0].startswith("::error file=a\\x1b[2J%2Cb%3A%3Ac.html,line=1,col=10::")
+    assert annotations[-1].endswith(
+        "::index.html:4:10: z%250D%250A::warning::pwned.html: no such file: z\\x0d\\x0a::warning::pwned.html"
+    )
+    findings = json.loads(as_json)["findings"]  # still valid JSON, with the values exactly as they are
+    assert [finding["link"] for finding in findings] == ["gone.html", *links]
+    assert findings[1]["reason"] == "no element with id '\x1b[2J' on this page"
