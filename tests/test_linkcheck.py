@@ -12,7 +12,7 @@ import pytest
 from conftest import TESTS
 from site_helpers import make_project, playbook
 
-from generator.htmllinks import read_links, srcset_urls
+from generator.htmllinks import locate, read_links, srcset_urls
 from generator.linkcheck import MAX_PAGE_BYTES, CheckOptions, PageStream, SiteIndex, check_site, html_pages
 
 SITE = TESTS / "cases" / "links" / "site"
@@ -267,3 +267,33 @@ def test_control_characters_and_bidi_overrides_are_printed_escaped_in_every_form
     findings = json.loads(as_json)["findings"]  # still valid JSON, with the values exactly as they are
     assert [finding["link"] for finding in findings] == ["gone.html", *links]
     assert findings[1]["reason"] == "no element with id '\x1b[2J' on this page"
+
+
+def test_links_are_placed_in_one_pass_on_a_page_of_unfinished_markup(tmp_path: Path):
+    # The standard library's parser searched the rest of the page for a `>` at each `</` and `<!` (minutes here).
+    (tmp_path / "index.html").write_text('<p>\n  <a href="gone.html">x</a>\n' + "<!" * 100_000 + "</" * 100_000)
+
+    report = check_site(tmp_path, workers=1)
+
+    assert [(f.line, f.column, f.link) for f in report.findings] == [(2, 12, "gone.html")]
+
+
+def test_positions_follow_html_comments_raw_text_and_attribute_rules():
+    lines = [
+        '<!-- <a href="x.html"> -->',
+        '<script>var a = \'<a href="x.html">\';</script><title><a href="x.html"></title>',
+        '<a  HREF = x.html href="ignored.html">',
+        "<img src='q&amp;.png' srcset=\"a.png 1x, b.png 2x\">",
+        '<A href="x.html">',
+    ]
+    html = "\n".join(lines)
+
+    positions = locate(html, read_links(html.encode()).links)
+
+    assert {(link.attribute, link.value, link.occurrence): where for link, where in positions.items()} == {
+        ("href", "x.html", 0): (3, lines[2].index("x.html") + 1),
+        ("href", "x.html", 1): (5, lines[4].index("x.html") + 1),
+        ("src", "q&.png", 0): (4, lines[3].index("q&amp;") + 1),
+        ("srcset", "a.png", 0): (4, lines[3].index("a.png") + 1),
+        ("srcset", "b.png", 0): (4, lines[3].index("b.png") + 1),
+    }
