@@ -121,8 +121,20 @@ class SiteIndex:
 # -- resolving one link ---------------------------------------------------------------------------------------
 
 
-def resolve(page: str, base: str | None, value: str, site: SiteIndex, *, file_urls: bool, root: str = "/") -> Target:
-    """Where `value`, written on `page` (site-relative), leads; `root` is the URL path the site is served at."""
+def resolve(
+    page: str,
+    base: str | None,
+    value: str,
+    site: SiteIndex,
+    *,
+    file_urls: bool,
+    root: str = "/",
+    base_target: Target | None = None,
+) -> Target:
+    """Where `value`, written on `page` (site-relative), leads; `root` is the URL path the site is served at.
+
+    `base_target` is where the page's <base href> leads, if the caller has resolved it once for all its links.
+    """
     value = value.strip(" \t\n\r\f")
     scheme = SCHEME.match(value)
     if scheme:
@@ -131,11 +143,11 @@ def resolve(page: str, base: str | None, value: str, site: SiteIndex, *, file_ur
         return Target("external", "https:" + value)
     document = page
     if base is not None:
-        base_target = resolve(page, None, base, site, file_urls=False, root=root) if base else Target("file", page)
+        base_target = base_target or resolve_base(page, base, site, root)
         if base_target.kind == "external":
             return Target("external", urljoin(base_target.path, value))
         if base_target.kind != "file":
-            return Target("broken", reason=f"the page's <base href> is unusable: {base_target.reason}")
+            return Target("broken", reason=f"the page's <base href> is unusable: {_shortened(base_target.reason)}")
         document = base_target.path if base_target.path.endswith(HTML_SUFFIXES) else base_target.path + "/"
     parts = urlsplit(value)
     fragment = parts.fragment if "#" in value else None
@@ -153,14 +165,29 @@ def resolve(page: str, base: str | None, value: str, site: SiteIndex, *, file_ur
     return _local(document, path, fragment, site, file_urls=file_urls)
 
 
+def _shortened(text: str, limit: int = 200) -> str:
+    """`text` cut to `limit` characters: a message repeated for each link of a page must not repeat a huge value."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def resolve_base(page: str, base: str, site: SiteIndex, root: str) -> Target:
+    """Where a page's <base href> leads."""
+    return resolve(page, None, base, site, file_urls=False, root=root) if base else Target("file", page)
+
+
 def _with_scheme(scheme: str, value: str) -> Target:
     if scheme in ("http", "https"):
         return Target("external", value)
     if scheme == "mailto":
         addresses = unquote(value[len("mailto:") :].split("?", 1)[0])
-        if not addresses or not all(PLAUSIBLE_ADDRESS.match(a.strip()) for a in addresses.split(",")):
+        if not addresses or not all(_plausible(address.strip()) for address in addresses.split(",")):
             return Target("broken", reason="not a plausible e-mail address", hint="write mailto:name@example.com")
     return Target("skip")  # data:, javascript:, tel: and the rest open no page of ours
+
+
+def _plausible(address: str) -> bool:
+    # An address is at most 254 characters (RFC 5321), and the pattern backtracks over the dots of a long one.
+    return len(address) <= 254 and PLAUSIBLE_ADDRESS.match(address) is not None
 
 
 def _local(document: str, path: str, fragment: str | None, site: SiteIndex, *, file_urls: bool) -> Target:
@@ -351,10 +378,14 @@ def too_big(size: int, limit: int) -> Unread:
 def _check_links(page: str, links: PageLinks, site: SiteIndex, options: CheckOptions) -> _PageResult:
     patterns = [re.compile(pattern) for pattern in options.excludes]
     result = _PageResult(page, links.ids, len(links.links), [], [], [])
+    # Resolved once: a long <base href> resolved again for each of many links made a page quadratic.
+    base = resolve_base(page, links.base, site, options.root) if links.base is not None else None
     for link in links.links:
         if any(pattern.search(link.value) for pattern in patterns):
             continue
-        target = resolve(page, links.base, link.value, site, file_urls=options.file_urls, root=options.root)
+        target = resolve(
+            page, links.base, link.value, site, file_urls=options.file_urls, root=options.root, base_target=base
+        )
         if target.kind == "broken":
             hint = target.hint
             if target.misspelt and len(result.broken) < HINTS_PER_PAGE:

@@ -297,3 +297,23 @@ def test_positions_follow_html_comments_raw_text_and_attribute_rules():
         ("srcset", "a.png", 0): (4, lines[3].index("a.png") + 1),
         ("srcset", "b.png", 0): (4, lines[3].index("b.png") + 1),
     }
+
+
+def test_a_long_base_href_is_resolved_once_and_not_repeated_in_each_finding(tmp_path: Path):
+    base = "a/" * 50_000
+    (tmp_path / "index.html").write_text(f'<base href="{base}">' + '<a href="x.html">x</a>\n' * 2000)
+
+    report = check_site(tmp_path, workers=1)
+
+    assert report.broken == 2000
+    reason = report.findings[0].reason
+    assert reason.startswith("the page's <base href> is unusable: no such file: a/a/a/") and len(reason) < 300
+
+
+def test_a_long_mailto_address_is_judged_in_one_pass(tmp_path: Path):
+    # The address pattern backtracked over every dot of a long domain: 16 KB of them took seconds, 40 KB minutes.
+    (tmp_path / "index.html").write_text('<a href="mailto:a@' + "b." * 20_000 + ' ">x</a>')
+
+    report = check_site(tmp_path, workers=1)
+
+    assert [f.reason for f in report.findings] == ["not a plausible e-mail address"]
