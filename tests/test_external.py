@@ -239,14 +239,15 @@ def test_links_not_checked_when_the_budget_runs_out_are_warnings(server: str, tm
     (tmp_path / "index.html").write_text("".join(f'<a href="{url}">x</a>\n' for url in urls))
     report = check_site(tmp_path)
 
-    results = check_urls(urls, options(per_host=1, budget=0.6, cache_file=tmp_path / "links.json"))
+    results = check_urls(urls, options(per_host=1, budget=1.0, cache_file=tmp_path / "links.json"))
     add_external_findings(tmp_path, report, results)
 
-    assert results[f"{server}/ok"].ok
+    assert results[f"{server}/ok"].ok  # asked first
     late = [url for url, result in results.items() if result.unsure]
-    assert 3 <= len(late) <= 5  # one at a time, 0.4 s each: one or two are answered in 0.6 s
+    assert len(late) >= 3  # one at a time, 0.4 s each: at most two of the six slow ones are answered in 1 s
+    assert all(result.ok for url, result in results.items() if url not in late)
     assert {(f.severity, f.reason) for f in report.findings} == {
-        ("warning", "outside link not checked: the 0.6 s for all outside links were used up")
+        ("warning", "outside link not checked: the 1 s for all outside links were used up")
     }
     assert late[0] not in (tmp_path / "links.json").read_text()  # not remembered as good
 
