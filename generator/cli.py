@@ -260,6 +260,7 @@ def generate(out: Path, data_dir: Path, docs_dir: Path, templates_dir: Path) -> 
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=10.0,
+    metavar="SECONDS",
     show_default=True,
     help="Seconds one try at an outside link may take (the whole answer); all tries at one link get 3 times this.",
 )
@@ -267,6 +268,7 @@ def generate(out: Path, data_dir: Path, docs_dir: Path, templates_dir: Path) -> 
     "--budget",
     type=click.FloatRange(min=0, min_open=True),
     default=300.0,
+    metavar="SECONDS",
     show_default=True,
     help="Seconds all outside links may take; those not checked by then are warnings, not errors.",
 )
@@ -301,6 +303,7 @@ def check_links(
     Examples:
       playbook check-links site
       playbook check-links site --external --exclude '^https://example\\.com/'
+      playbook check-links site --external --timeout 5 --budget 120
       playbook check-links bundle --file-urls --format github
     """
     import re
