@@ -139,11 +139,13 @@ class UrlCache:
             with os.fdopen(descriptor, "w", encoding="utf-8") as file:
                 json.dump(kept, file, indent=1, sort_keys=True)
             os.replace(scratch, self.path)
+            scratch = None
         except OSError as err:
-            if scratch:
+            self.warn(f"{self.path}: the cache of outside links could not be saved: {err.strerror or err}")
+        finally:
+            if scratch:  # not renamed: an error, or an interruption while writing
                 with contextlib.suppress(OSError):
                     os.unlink(scratch)
-            self.warn(f"{self.path}: the cache of outside links could not be saved: {err.strerror or err}")
 
 
 def _valid_entry(entry: object, now: float) -> bool:

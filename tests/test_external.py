@@ -306,3 +306,13 @@ def test_cli_reports_loops_warns_of_a_bad_cache_and_has_bounded_waits(server: st
     assert f"  2:10  {server}/patient  warning: outside link rate-limited: asked to wait 100,000 s" in result.stderr
     assert result.stderr.splitlines()[-1] == "1 pages, 2 links, 1 broken, 1 warning"
     assert "--budget" in help_text and "--timeout" in help_text
+
+
+def test_a_cache_that_cannot_be_saved_is_a_warning_not_a_traceback(server: str, tmp_path: Path):
+    (tmp_path / "taken").write_text("a file where the cache's folder would go")
+    warnings: list[str] = []
+
+    results = check_urls([f"{server}/ok"], options(cache_file=tmp_path / "taken" / "links.json"), warn=warnings.append)
+
+    assert results[f"{server}/ok"].ok
+    assert len(warnings) == 1 and "the cache of outside links could not be saved" in warnings[0]
