@@ -186,36 +186,48 @@ def check_urls(
 
 
 async def _check_all(urls: list[str], options: ExternalOptions, progress: ProgressSink | None) -> list[UrlResult]:
-    overall = asyncio.Semaphore(options.concurrency)
+    """Every URL's result; a few workers take the URLs in turn (not a task per URL: a page may hold a million)."""
     per_host: dict[str, asyncio.Semaphore] = {}
+    results: dict[str, UrlResult] = {}
     headers = {"User-Agent": f"partner-playbook-linkcheck/{__version__}"}
     limits = httpx.Limits(max_connections=options.concurrency, max_keepalive_connections=options.concurrency)
+    turns = iter(_by_turns(urls))
+    finished = itertools.count(1)
     async with httpx.AsyncClient(
         follow_redirects=True, timeout=options.timeout, headers=headers, limits=limits
     ) as client:
 
-        async def one(url: str) -> UrlResult:
-            host = urlsplit(url).netloc.lower()
-            gate = per_host.setdefault(host, asyncio.Semaphore(options.per_host))
-            async with overall, gate:
-                result = await _check(client, url, options)
-            if progress is not None:
-                progress("checking outside links", next(finished), len(urls))
-            return result
+        async def worker() -> None:
+            for url, host in turns:  # one iterator shared by all workers, on one thread
+                async with per_host.setdefault(host, asyncio.Semaphore(options.per_host)):
+                    results[url] = await _check(client, url, options)
+                if progress is not None:
+                    progress("checking outside links", next(finished), len(urls))
 
-        finished = itertools.count(1)
-        tasks = [asyncio.create_task(one(url)) for url in urls]
-        if not tasks:
-            return []
-        await asyncio.wait(tasks, timeout=options.budget)
-        late = f"not checked: the {options.budget:g} s for all outside links were used up"
-        for task in tasks:
-            task.cancel()  # those not done by now; the rest ignore it
-        await asyncio.gather(*tasks, return_exceptions=True)
-        return [
-            task.result() if not task.cancelled() else UrlResult(url, False, error=late, unsure=True)
-            for url, task in zip(urls, tasks, strict=True)
-        ]
+        workers = [asyncio.create_task(worker()) for _ in range(min(options.concurrency, len(urls)))]
+        if workers:
+            await asyncio.wait(workers, timeout=options.budget)
+            for task in workers:
+                task.cancel()  # those still at work when the budget ran out
+            await asyncio.gather(*workers, return_exceptions=True)
+    late = f"not checked: the {options.budget:g} s for all outside links were used up"
+    return [results.get(url) or UrlResult(url, False, error=late, unsure=True) for url in urls]
+
+
+def _by_turns(urls: list[str]) -> list[tuple[str, str]]:
+    """The URLs with their hosts, each host in turn, so the workers are not all queued behind one busy host."""
+    by_host: dict[str, list[str]] = {}
+    for url in urls:
+        by_host.setdefault(_host(url), []).append(url)
+    rounds = itertools.zip_longest(*(zip(queue, itertools.repeat(host)) for host, queue in by_host.items()))
+    return [turn for round_ in rounds for turn in round_ if turn is not None]
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:  # `http://[nonsense`: the request itself says what is wrong with it
+        return ""
 
 
 async def _check(client: httpx.AsyncClient, url: str, options: ExternalOptions) -> UrlResult:

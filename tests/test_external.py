@@ -316,3 +316,9 @@ def test_a_cache_that_cannot_be_saved_is_a_warning_not_a_traceback(server: str, 
 
     assert results[f"{server}/ok"].ok
     assert len(warnings) == 1 and "the cache of outside links could not be saved" in warnings[0]
+
+
+def test_a_url_that_does_not_parse_is_a_broken_link_not_a_crash():
+    result = check_urls(["http://[::1/"], options())["http://[::1/"]  # refused before any connection is tried
+
+    assert (result.ok, result.unsure) == (False, False) and result.error.startswith("not a valid URL")
