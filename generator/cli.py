@@ -256,7 +256,22 @@ def generate(out: Path, data_dir: Path, docs_dir: Path, templates_dir: Path) -> 
     help="Cache of good outside links.",
 )
 @click.option("--cache-max-age", type=float, default=24.0, show_default=True, help="Hours a cached answer is kept.")
-@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds to wait for an outside site.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    metavar="SECONDS",
+    show_default=True,
+    help="Seconds one try at an outside link may take (the whole answer); all tries at one link get 3 times this.",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0, min_open=True),
+    default=300.0,
+    metavar="SECONDS",
+    show_default=True,
+    help="Seconds all outside links may take; those not checked by then are warnings, not errors.",
+)
 @click.option(
     "--root",
     "root_path",
@@ -275,6 +290,7 @@ def check_links(
     cache_file: Path,
     cache_max_age: float,
     timeout: float,
+    budget: float,
     root_path: str | None,
 ) -> None:
     """Check every link and fragment of a built site (exit 1 if one is broken).
@@ -287,6 +303,7 @@ def check_links(
     Examples:
       playbook check-links site
       playbook check-links site --external --exclude '^https://example\\.com/'
+      playbook check-links site --external --timeout 5 --budget 120
       playbook check-links bundle --file-urls --format github
     """
     import re
@@ -295,7 +312,7 @@ def check_links(
     from generator.link_origins import page_origins
     from generator.linkcheck import CheckOptions, add_external_findings, check_site
     from generator.progress import TerminalProgress
-    from generator.report import render_links
+    from generator.report import printable, render_links
 
     if not site_dir.is_dir():
         raise click.UsageError(f"site folder not found: {site_dir}")
@@ -306,14 +323,19 @@ def check_links(
             raise click.UsageError(f"--exclude {pattern!r} is not a regular expression: {err}") from err
     root = root_path if root_path is not None else _served_path(Path("mkdocs.yml"))
     progress = TerminalProgress(sys.stderr)
+    warnings: list[str] = []
     try:
         report = check_site(site_dir, CheckOptions(file_urls=file_urls, excludes=exclude, root=root), progress=progress)
         if external and report.external:
-            options = ExternalOptions(timeout=timeout, cache_file=cache_file, cache_max_age=cache_max_age * 3600)
-            checked = check_urls([url for _, _, url in report.external], options, progress)
+            options = ExternalOptions(
+                timeout=timeout, budget=budget, cache_file=cache_file, cache_max_age=cache_max_age * 3600
+            )
+            checked = check_urls([url for _, _, url in report.external], options, progress, warnings.append)
             add_external_findings(site_dir, report, checked)
     finally:
         progress.clear()
+    for warning in warnings:
+        click.echo(f"warning: {printable(warning)}", err=True)
     origins = page_origins(data_dir, docs_dir, Path("overrides")) if report.findings else {}
     stream = sys.stdout if output_format == "json" or not report.broken else sys.stderr
     stream.write(render_links(report, output_format, origins))

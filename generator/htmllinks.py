@@ -2,14 +2,16 @@
 
 Reading uses lexbor (through selectolax), a fast HTML5 parser, because a site has thousands of pages. It does not
 report source positions, so those are found only for the links that turn out to be broken, by a second read of
-that one page with the standard library's parser, which does.
+that one page with a small tokenizer of our own, which does.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from html import unescape
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -78,49 +80,105 @@ def srcset_urls(srcset: str) -> list[str]:
     return urls
 
 
-class _Locator(HTMLParser):
-    """Finds where each (attribute, value) occurs, in document order, as 1-based line and column."""
+# -- where links are written: a small tokenizer in one pass --------------------------------------------------
+#
+# The standard library's HTMLParser looks for the end of each unfinished construct from where it starts, so a page
+# of `</` or `<!` without a `>` took minutes to place one broken link in. This tokenizer moves forward only: each
+# search either finds its end or ends the page. It follows HTML's tokenizer as far as links go: comments, bogus
+# comments and raw-text elements (script, style, title, textarea...) hold no tags; an attribute written twice
+# counts once; a tag the file ends inside counts not at all.
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: dict[tuple[str, str], list[tuple[int, int]]] = {}
+_RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"})
+_MARKUP = re.compile(r"<[a-zA-Z!?/]")  # any other `<` is text
+_TAG_NAME = re.compile(r"[a-zA-Z][^\t\n\f\r />]*")
+_ATTRIBUTE = re.compile(
+    r"""[\t\n\f\r /]* ([^\t\n\f\r />][^\t\n\f\r /=>]*)
+    (?: [\t\n\f\r ]*=[\t\n\f\r ]* (?: "([^"]*)("?) | '([^']*)('?) | ([^\t\n\f\r >]*) ) )?""",
+    re.VERBOSE,
+)
+_TAG_END = re.compile(r"[\t\n\f\r /]*>")
+_COMMENT_END = re.compile(r"--!?>")
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        line, column = self.getpos()
-        raw = self.get_starttag_text() or ""
-        for name, value in attrs:
-            if name not in ("href", "src", "srcset") or value is None or (tag == "base" and name == "href"):
+
+def _start_tags(html: str) -> Iterator[tuple[str, list[tuple[str, str, int]]]]:
+    """Each start tag's name and attributes (name, raw value, offset of the value), in document order."""
+    position = 0
+    while found := _MARKUP.search(html, position):
+        start = found.start()
+        if html.startswith(("<!-->", "<!--->"), start):
+            position = html.index(">", start) + 1  # an empty comment
+        elif html.startswith("<!--", start):
+            end = _COMMENT_END.search(html, start + 4)
+            position = end.end() if end else -1
+        elif html.startswith(("<!", "<?"), start) or (
+            html.startswith("</", start) and not _TAG_NAME.match(html, start + 2)
+        ):
+            end = html.find(">", start + 2)  # a doctype, a bogus comment, or `</>`
+            position = end + 1 if end >= 0 else -1
+        elif name := _TAG_NAME.match(html, start + 1):
+            attributes, position = _attributes(html, name.end())
+            tag = name.group().lower()
+            if position >= 0:
+                yield tag, attributes
+                if tag == "plaintext":
+                    return
+                if tag in _RAW_TEXT:
+                    end = re.compile(rf"</{tag}[\t\n\f\r />]", re.IGNORECASE).search(html, position)
+                    position = end.start() if end else -1
+        else:  # an end tag: only where it ends matters
+            _, position = _attributes(html, _TAG_NAME.match(html, start + 2).end())  # type: ignore[union-attr]
+        if position < 0:
+            return  # the file ends inside a comment, a tag or a raw-text element
+
+
+def _attributes(html: str, position: int) -> tuple[list[tuple[str, str, int]], int]:
+    """The attributes of a tag whose name ends at `position`, and where the tag ends (-1: it never does)."""
+    attributes: list[tuple[str, str, int]] = []
+    seen: set[str] = set()
+    while True:
+        end = _TAG_END.match(html, position)
+        if end is not None:
+            return attributes, end.end()
+        attribute = _ATTRIBUTE.match(html, position)
+        if attribute is None or attribute.group(3) == "" or attribute.group(5) == "":
+            return attributes, -1  # nothing more, or a quoted value never closed
+        name = attribute.group(1).lower()
+        group = next((index for index in (2, 4, 6) if attribute.group(index) is not None), None)
+        if name not in seen:
+            seen.add(name)
+            if group is not None:
+                attributes.append((name, attribute.group(group), attribute.start(group)))
+        position = attribute.end()
+
+
+def _link_positions(html: str) -> dict[tuple[str, str], list[int]]:
+    """Where each (attribute, value) is written, as offsets in `html`, in document order."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for tag, attributes in _start_tags(html):
+        for name, raw, offset in attributes:
+            if name not in ("href", "src", "srcset") or (tag == "base" and name == "href"):
                 continue
-            values = srcset_urls(value) if name == "srcset" else [value]
-            for item in values:
-                self.found.setdefault((name, item), []).append(_attribute_position(raw, name, item, line, column))
-
-    handle_startendtag = handle_starttag
-
-
-_ATTRIBUTE_START = {name: re.compile(rf"\s{name}\s*=\s*['\"]?", re.IGNORECASE) for name in ("href", "src", "srcset")}
-
-
-def _attribute_position(raw_tag: str, name: str, value: str, line: int, column: int) -> tuple[int, int]:
-    """Where `value` of attribute `name` is written, in a start tag that begins at (line, 0-based column)."""
-    match = _ATTRIBUTE_START[name].search(raw_tag)
-    if not match:
-        return line, column + 1
-    found = raw_tag.find(value, match.end()) if name == "srcset" else -1  # a srcset candidate within the value
-    before = raw_tag[: found if found >= 0 else match.end()]
-    newlines = before.count("\n")
-    if newlines:
-        return line + newlines, len(before) - before.rfind("\n")
-    return line, column + len(before) + 1
+            value = unescape(raw)
+            if name == "srcset":
+                for candidate in srcset_urls(value):
+                    at = raw.find(candidate)
+                    found.setdefault((name, candidate), []).append(offset + max(at, 0))
+            else:
+                found.setdefault((name, value), []).append(offset)
+    return found
 
 
 def locate(html: str, links: list[Link]) -> dict[Link, tuple[int, int]]:
     """Line and column of each given link in the page's source."""
-    locator = _Locator()
-    locator.feed(html)
-    locator.close()
+    found = _link_positions(html) if links else {}
+    line_starts = [0, *(match.end() for match in re.finditer("\n", html))]
     positions = {}
     for link in links:
-        occurrences = locator.found.get((link.attribute, link.value), [])
-        positions[link] = occurrences[link.occurrence] if link.occurrence < len(occurrences) else (1, 1)
+        occurrences = found.get((link.attribute, link.value), [])
+        if link.occurrence < len(occurrences):
+            offset = occurrences[link.occurrence]
+            line = bisect.bisect_right(line_starts, offset)
+            positions[link] = (line, offset - line_starts[line - 1] + 1)
+        else:
+            positions[link] = (1, 1)
     return positions

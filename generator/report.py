@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict
 from itertools import groupby
@@ -65,9 +66,13 @@ def _escape_property(text: str) -> str:
 
 
 def render_links(report: LinkReport, output_format: str, origins: dict[str, Origin]) -> str:
-    """The link checker's findings, grouped by page, each with the source that made the page."""
+    """The link checker's findings, grouped by page, each with the source that made the page.
+
+    Links, ids, file names and servers' addresses come from strangers: control characters and bidi overrides in
+    them are shown escaped, never sent raw to a terminal or a CI log (`%1b[2J` in a link cleared the screen).
+    """
     if output_format == "json":
-        return json.dumps(_links_json(report, origins), indent=2, ensure_ascii=False) + "\n"
+        return _json_printable(json.dumps(_links_json(report, origins), indent=2, ensure_ascii=False)) + "\n"
     summary = _links_summary(report)
     if output_format == "github":
         lines = [_github_line(_as_problem(finding, origins)) for finding in report.findings]
@@ -75,12 +80,37 @@ def render_links(report: LinkReport, output_format: str, origins: dict[str, Orig
     out: list[str] = []
     for page, findings in groupby(report.findings, key=lambda finding: finding.page):
         source = f" (from {origins[page]})" if page in origins else ""
-        out.append(f"{page}{source}\n")
+        out.append(printable(f"{page}{source}") + "\n")
         for finding in findings:
             hint = f" ({finding.hint})" if finding.hint else ""
             label = "" if finding.severity == "error" else f"{finding.severity}: "
-            out.append(f"  {finding.line}:{finding.column}  {finding.link}  {label}{finding.reason}{hint}\n")
+            line = f"  {finding.line}:{finding.column}  {finding.link}  {label}{finding.reason}{hint}"
+            out.append(printable(line) + "\n")
     return "".join(out) + summary + "\n"
+
+
+#: What a terminal or a log viewer acts on rather than shows: C0 and C1 controls, DEL, bidi embeddings,
+#: overrides, isolates and marks (which reorder the text around them), and Unicode's line and paragraph separators.
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with each unprintable character written as an escape: `\\x1b`, `\\u202e`."""
+    return UNPRINTABLE.sub(_escape_one, text)
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+#: What json.dumps leaves raw in a string (it escapes the C0 controls itself; those outside strings are its layout).
+JSON_UNPRINTABLE = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def _json_printable(text: str) -> str:
+    """JSON text with every unprintable character as a \\u escape: the same values, safe to print."""
+    return JSON_UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _links_summary(report: LinkReport) -> str:
@@ -100,8 +130,9 @@ def _links_json(report: LinkReport, origins: dict[str, Origin]) -> dict[str, obj
 
 def _as_problem(finding: Finding, origins: dict[str, Origin]) -> Problem:
     """A finding as an annotation: on the data or Markdown line that made the page, where it is known."""
-    message = f"{finding.page}:{finding.line}:{finding.column}: {finding.link}: {finding.reason}"
+    message = printable(f"{finding.page}:{finding.line}:{finding.column}: {finding.link}: {finding.reason}")
+    hint = printable(finding.hint)
     origin = origins.get(finding.page)
     if origin is not None:
-        return Problem(origin.file, origin.line or 1, 1, message, finding.hint, finding.severity)
-    return Problem(finding.page, finding.line, finding.column, message, finding.hint, finding.severity)
+        return Problem(printable(origin.file), origin.line or 1, 1, message, hint, finding.severity)
+    return Problem(printable(finding.page), finding.line, finding.column, message, hint, finding.severity)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import defaultdict
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from site_helpers import playbook
 
 from generator.external import ExternalOptions, check_urls
 from generator.linkcheck import add_external_findings, check_site
@@ -44,11 +46,33 @@ class Misbehaving(BaseHTTPRequestHandler):
                 cls.in_flight -= 1
         if answer is None:
             self.connection.close()  # no answer at all
+        elif answer == "drip":
+            self.drip()
         else:
             self.reply(*answer)
 
-    def route(self, method: str, count: int) -> tuple[int, dict[str, str]] | None:
+    def drip(self) -> None:
+        """A status line, then a header one byte at a time: each read is quick, the answer never ends."""
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(100):
+                self.wfile.write(b"z")
+                self.wfile.flush()
+                time.sleep(0.1)
+            self.wfile.write(b"\r\nContent-Length: 0\r\n\r\n")
+        except OSError:
+            pass  # the client gave up, as it should
+
+    def route(self, method: str, count: int) -> tuple[int, dict[str, str]] | str | None:
         path = self.path
+        if path == "/loop":
+            return 302, {"Location": "/loop"}
+        if path == "/drip":
+            return "drip"
+        if path == "/patient":
+            return 429, {"Retry-After": "100000"}
+        if path == "/limited-twice":
+            return 429, {"Retry-After": "2"}
         if path.startswith("/ok") or (path == "/head-refused" and method == "GET"):
             return 200, {}
         if path == "/head-refused":
@@ -174,3 +198,127 @@ def test_findings_for_outside_links_are_placed_in_their_pages(server: str, tmp_p
         (2, "warning", f"redirects to {server}/ok-final"),
     ]
     assert report.broken == 1
+
+
+def test_a_redirect_loop_is_a_broken_link_not_a_crash(server: str):
+    result = check_urls([f"{server}/loop"], options(timeout=5.0))[f"{server}/loop"]  # 21 requests in one try
+
+    assert (result.ok, result.unsure) == (False, False)
+    assert result.error == "a redirect loop (or a chain of more than 20 redirects)"
+
+
+def test_a_server_that_answers_a_byte_at_a_time_is_given_up_on_after_the_timeout(server: str):
+    result = check_urls([f"{server}/drip"], options(timeout=0.5))[f"{server}/drip"]
+
+    assert (result.ok, result.error) == (False, "no answer within 0.5 s")  # the whole answer would take 10 s
+
+
+def test_a_retry_after_beyond_the_cap_is_not_waited_for_and_is_a_warning(server: str, tmp_path: Path):
+    (tmp_path / "index.html").write_text(f'<a href="{server}/patient">busy</a>\n')
+    report = check_site(tmp_path)
+
+    results = check_urls([f"{server}/patient"], options())
+    add_external_findings(tmp_path, report, results)
+
+    assert len(Misbehaving.hits["/patient"]) == 1  # asked once, not again a day later
+    assert [(f.severity, f.reason) for f in report.findings] == [
+        ("warning", "outside link rate-limited: asked to wait 100,000 s")
+    ]
+    assert report.broken == 0
+
+
+def test_all_tries_at_one_url_share_its_deadline_pauses_included(server: str):
+    result = check_urls([f"{server}/limited-twice"], options(url_deadline=1.0))[f"{server}/limited-twice"]
+
+    assert len(Misbehaving.hits["/limited-twice"]) == 1  # the 2 s pause did not fit in the 1 s left
+    assert (result.unsure, result.error) == (True, "rate-limited (HTTP 429)")
+
+
+def test_links_not_checked_when_the_budget_runs_out_are_warnings(server: str, tmp_path: Path):
+    urls = [f"{server}/ok", *(f"{server}/slow-{n}" for n in range(6))]
+    (tmp_path / "index.html").write_text("".join(f'<a href="{url}">x</a>\n' for url in urls))
+    report = check_site(tmp_path)
+
+    results = check_urls(urls, options(per_host=1, budget=1.0, cache_file=tmp_path / "links.json"))
+    add_external_findings(tmp_path, report, results)
+
+    assert results[f"{server}/ok"].ok  # asked first
+    late = [url for url, result in results.items() if result.unsure]
+    assert len(late) >= 3  # one at a time, 0.4 s each: at most two of the six slow ones are answered in 1 s
+    assert all(result.ok for url, result in results.items() if url not in late)
+    assert {(f.severity, f.reason) for f in report.findings} == {
+        ("warning", "outside link not checked: the 1 s for all outside links were used up")
+    }
+    assert late[0] not in (tmp_path / "links.json").read_text()  # not remembered as good
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[]", b"not json", b"\xff\xfe", b"[" * 100_000, b'{"x": 1}'],
+    ids=["a list", "not JSON", "not UTF-8", "nested too deep", "an entry not an object"],
+)
+def test_a_bad_cache_file_is_set_aside_with_one_warning(server: str, tmp_path: Path, content: bytes):
+    cache = tmp_path / "links.json"
+    cache.write_bytes(content)
+    warnings: list[str] = []
+
+    results = check_urls([f"{server}/ok"], options(cache_file=cache), warn=warnings.append)
+
+    assert results[f"{server}/ok"].ok and "/ok" in Misbehaving.hits
+    assert len(warnings) == 1 and warnings[0].startswith(f"{cache}: ")
+    assert list(json.loads(cache.read_text())) == [f"{server}/ok"]  # a fresh cache, written whole
+    assert [path.name for path in tmp_path.iterdir()] == ["links.json"]  # no scratch file left behind
+
+
+@pytest.mark.parametrize("checked_at", ["1e300", "NaN", "Infinity", '"yesterday"', "true", "-5"])
+def test_a_cache_entry_dated_in_the_future_or_malformed_does_not_pass_a_dead_link(
+    server: str, tmp_path: Path, checked_at: str
+):
+    cache = tmp_path / "links.json"
+    entry = f'{{"url": "{server}/missing", "ok": true, "status": 200, "final_url": null, "checked_at": {checked_at}}}'
+    cache.write_text(f'{{"{server}/missing": {entry}}}')
+    warnings: list[str] = []
+
+    results = check_urls([f"{server}/missing"], options(cache_file=cache), warn=warnings.append)
+
+    assert results[f"{server}/missing"].status == 404
+    assert warnings == [f"{cache}: 1 cache entry malformed or dated in the future; checked again"]
+
+
+def test_cli_reports_loops_warns_of_a_bad_cache_and_has_bounded_waits(server: str, tmp_path: Path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(f'<a href="{server}/loop">a</a>\n<a href="{server}/patient">b</a>\n')
+    (tmp_path / "links.json").write_text("[]")
+
+    result = playbook(
+        "check-links", "site", "--external", "--cache", "links.json", "--timeout", "5", "--budget", "20", cwd=tmp_path
+    )
+    help_text = playbook("check-links", "--help", cwd=tmp_path).stdout
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "warning: links.json: not a cache of outside links (it holds a JSON list, not an object of URLs);"
+        " starting a fresh one"
+    )
+    assert f"  1:10  {server}/loop  outside link failed: a redirect loop" in result.stderr
+    assert f"  2:10  {server}/patient  warning: outside link rate-limited: asked to wait 100,000 s" in result.stderr
+    assert result.stderr.splitlines()[-1] == "1 pages, 2 links, 1 broken, 1 warning"
+    assert "--budget" in help_text and "--timeout" in help_text
+
+
+def test_a_cache_that_cannot_be_saved_is_a_warning_not_a_traceback(server: str, tmp_path: Path):
+    (tmp_path / "taken").write_text("a file where the cache's folder would go")
+    warnings: list[str] = []
+
+    results = check_urls([f"{server}/ok"], options(cache_file=tmp_path / "taken" / "links.json"), warn=warnings.append)
+
+    assert results[f"{server}/ok"].ok
+    assert len(warnings) == 1 and "the cache of outside links could not be saved" in warnings[0]
+
+
+def test_a_url_that_does_not_parse_is_a_broken_link_not_a_crash():
+    result = check_urls(["http://[::1/"], options())["http://[::1/"]  # refused before any connection is tried
+
+    assert (result.ok, result.unsure) == (False, False) and result.error.startswith("not a valid URL")
