@@ -41,7 +41,7 @@ def _shipped(collection: str) -> list[dict[str, object]]:
 def _task(
     rng: random.Random,
     task_id: int,
-    earlier: list[int],
+    earlier: dict[int, int],
     roles: list[str],
     stages: list[str],
     sources: list[str],
@@ -59,8 +59,9 @@ def _task(
         task["optional"] = True
     if rng.random() < 0.1:
         task["if_applicable"] = True
-    if earlier and rng.random() < 0.7:
-        window = earlier[-50:]
+    stage = stages.index(str(task["stage"]))
+    window = [earlier_id for earlier_id in list(earlier)[-50:] if earlier[earlier_id] <= stage]  # no later stage
+    if window and rng.random() < 0.7:
         task["prerequisites"] = sorted(rng.sample(window, min(len(window), rng.randint(1, 3))))
     task["source_pages"] = ["frp-migration-roles"]
     return task
@@ -77,11 +78,11 @@ def write_catalogue(out: Path, tasks: int, seed: int = 7) -> Path:
     sources = _ids("migration_sources", "migration")
     shipped_tasks = _shipped("tasks")
     records = list(shipped_tasks)
-    task_ids: list[int] = []
+    stage_of: dict[int, int] = {}  # task ID -> its stage's place in the order
     for number in range(max(0, tasks - len(records))):
         task_id = 10_000 + number * 3 + rng.randint(0, 2)
-        records.append(_task(rng, task_id, task_ids, roles, stages, sources))
-        task_ids.append(task_id)
+        records.append(_task(rng, task_id, stage_of, roles, stages, sources))
+        stage_of[task_id] = stages.index(str(records[-1]["stage"]))
     responsibilities = _shipped("responsibilities") + [
         {
             "id": f"responsibility-{index + 1}",

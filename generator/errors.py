@@ -6,7 +6,9 @@ reports every mistake. An *exception* stops the current step; the CLI turns each
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+Place = tuple[str, int, int]
 
 
 @dataclass(frozen=True, order=True)
@@ -19,10 +21,30 @@ class Problem:
     message: str
     hint: str = ""
     severity: str = "error"
+    #: Where the problem this one follows from is reported (an ID written wrongly breaks every reference to it);
+    #: validation folds this one under that one, so the cause is what a contributor reads first.
+    cause: Place | None = field(default=None, compare=False)
+    #: How many problems were folded under this one.
+    knock_ons: int = field(default=0, compare=False)
+
+    @property
+    def place(self) -> Place:
+        return (self.path, self.line, self.column)
 
     def text(self) -> str:
+        """One line, whatever the values quoted in it hold: editors' problem matchers read a line per problem."""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}{hint}"
+        return one_line(f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}{hint}{self.folded()}")
+
+    def folded(self) -> str:
+        if not self.knock_ons:
+            return ""
+        many = self.knock_ons != 1
+        return f" … and {self.knock_ons} more error{'s' * many} that follow{'' if many else 's'} from it"
+
+
+def one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 class PlaybookError(Exception):

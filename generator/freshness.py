@@ -25,6 +25,8 @@ def stale_sources(loaded: LoadedData, max_age_days: int, today: datetime.date) -
     problems = []
     for index, page in enumerate(loaded.catalogue.records("source_pages")):
         reviewed = _date(page.get("reviewed"))
+        if reviewed is None and page.get("reviewed") is not None:
+            continue  # written but not a date: validation reports it at the value, not as "never reviewed"
         age = (today - reviewed).days if reviewed else None
         if age is not None and age <= max_age_days:
             continue

@@ -7,11 +7,14 @@ Values of the wrong type are left alone here: the schema check already reports t
 
 from __future__ import annotations
 
+import datetime
 import difflib
+import re
 from collections.abc import Hashable, Iterator
+from dataclasses import replace
 from typing import Any
 
-from generator.errors import Problem
+from generator.errors import Place, Problem
 from generator.loader import LoadedData, field_label, show_value
 from generator.model import COLLECTION_BY_NAME, COLLECTIONS, REFERENCES, Reference
 
@@ -22,6 +25,8 @@ def check_integrity(loaded: LoadedData) -> list[Problem]:
         *_duplicate_orders(loaded),
         *_unresolved_references(loaded),
         *_prerequisite_cycles(loaded),
+        *_prerequisites_of_later_stages(loaded),
+        *_impossible_dates(loaded),
         *_sources_of_cited_tasks(loaded),
     ]
 
@@ -74,15 +79,55 @@ def _duplicate_orders(loaded: LoadedData) -> Iterator[Problem]:
 
 def _unresolved_references(loaded: LoadedData) -> Iterator[Problem]:
     known: dict[str, set[Any]] = {}
+    causes: dict[str, _Causes] = {}
     for reference in REFERENCES:
         if reference.target in loaded.unavailable or reference.collection in loaded.unavailable:
             continue  # the file that would settle it did not load; its own problem is reported
         if reference.target not in known:
             known[reference.target] = {value for _, value in _ids(loaded, reference.target)}
-        yield from _resolve(loaded, reference, known[reference.target])
+            causes[reference.target] = _Causes(loaded, reference.target)
+        yield from _resolve(loaded, reference, known[reference.target], causes[reference.target])
 
 
-def _resolve(loaded: LoadedData, reference: Reference, known: set[Any]) -> Iterator[Problem]:
+class _Causes:
+    """Why a reference into a collection may fail through no fault of its own: the collection is not a list of
+    records, or the record it means has its ID written wrongly (`id: "3306"`). The reference's problem then
+    names that place as its cause, and validation folds it under the problem reported there."""
+
+    def __init__(self, loaded: LoadedData, collection: str) -> None:
+        self.collection_broken: Place | None = None
+        self.misspelt_ids: dict[Any, Place] = {}
+        document = loaded.files[COLLECTION_BY_NAME[collection].file].document
+        records = document.data.get(collection) if document and isinstance(document.data, dict) else None
+        if document is not None and not (isinstance(records, list) and records):
+            path = (collection,) if isinstance(document.data, dict) and collection in document.data else ()
+            line, column = document.positions.locate(path)
+            self.collection_broken = (document.display_path, line, column)
+            return
+        wanted = _id_type(collection)
+        for index, record in enumerate(loaded.catalogue.records(collection)):
+            meant = _meant_id(record.get("id"), wanted)
+            if meant is not None:
+                self.misspelt_ids.setdefault(meant, loaded.locate(collection, index, ("id",)).place)
+
+    def of(self, value: Any) -> Place | None:
+        return self.collection_broken or self.misspelt_ids.get(value)
+
+
+def _meant_id(value: Any, wanted: type) -> Any:
+    """The ID a record of the wrong ID type was probably meant to have: "3306" or 3306.0 for 3306."""
+    if type(value) is wanted or value is None or isinstance(value, (bool, list, dict)):
+        return None
+    if wanted is str:
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _resolve(loaded: LoadedData, reference: Reference, known: set[Any], causes: _Causes) -> Iterator[Problem]:
     wanted = _id_type(reference.target)
     label = COLLECTION_BY_NAME[reference.target].label
     for index, record in enumerate(loaded.catalogue.records(reference.collection)):
@@ -90,10 +135,13 @@ def _resolve(loaded: LoadedData, reference: Reference, known: set[Any]) -> Itera
             if type(value) is not wanted or value in known:
                 continue
             where = field_label((reference.collection, index, *subpath))
-            yield _problem(
-                loaded.locate(reference.collection, index, subpath, key=is_key),
-                f"{where}: unknown {label} {show_value(value)}",
-                _suggestion(value, known, reference.target),
+            yield replace(
+                _problem(
+                    loaded.locate(reference.collection, index, subpath, key=is_key),
+                    f"{where}: unknown {label} {show_value(value)}",
+                    _suggestion(value, known, reference.target),
+                ),
+                cause=causes.of(value),
             )
 
 
@@ -153,6 +201,69 @@ def _find_cycles(graph: dict[Any, list[Any]]) -> Iterator[list[Any]]:
                 state[nxt] = 1
                 path.append(nxt)
                 pending.append(iter(graph[nxt]))
+
+
+def _prerequisites_of_later_stages(loaded: LoadedData) -> Iterator[Problem]:
+    """A runbook lists stages in order, each task under its stage: a task cannot wait for one further down."""
+    stage_order = {
+        stage.get("id"): stage.get("order")
+        for stage in loaded.catalogue.records("migration_stages")
+        if type(stage.get("order")) is int
+    }
+    tasks = loaded.catalogue.records("tasks")
+    stage_of = {task_id: tasks[index].get("stage") for index, task_id in _ids(loaded, "tasks")}
+    waits_for = {task_id: _prerequisites(loaded, index) for index, task_id in _ids(loaded, "tasks")}
+    for index, task_id in _ids(loaded, "tasks"):
+        stage, written = stage_of[task_id], tasks[index].get("prerequisites")
+        for position, prerequisite in enumerate(written if isinstance(written, list) else []):
+            later = stage_of.get(prerequisite) if type(prerequisite) is int else None
+            if stage not in stage_order or later not in stage_order or stage_order[later] <= stage_order[stage]:
+                continue
+            if not _waits_for(waits_for, prerequisite, task_id):  # else it closes a cycle, reported as such
+                yield _problem(
+                    loaded.locate("tasks", index, ("prerequisites", position)),
+                    f"tasks[{index}].prerequisites[{position}]: task {task_id} (stage '{stage}') "
+                    f"waits for task {prerequisite} of the later stage '{later}'",
+                    f"move task {prerequisite} to stage '{stage}' or earlier, or task {task_id} to '{later}' or later, "
+                    "or remove this prerequisite",
+                )
+
+
+def _waits_for(graph: dict[Any, list[Any]], start: Any, goal: Any) -> bool:
+    """Whether `start` waits, directly or through others, for `goal`."""
+    seen, pending = {start}, [start]
+    while pending:
+        for nxt in graph.get(pending.pop(), ()):
+            if nxt == goal:
+                return True
+            if nxt not in seen:
+                seen.add(nxt)
+                pending.append(nxt)
+    return False
+
+
+def _impossible_dates(loaded: LoadedData) -> Iterator[Problem]:
+    """Dates in the right form that no calendar has (2020-02-31); the schema checks the form only."""
+    for index, page in enumerate(loaded.catalogue.records("source_pages")):
+        for name in ("date", "reviewed"):
+            value = page.get(name)
+            if isinstance(value, str) and _DATE_FORM.fullmatch(value) and not _is_calendar_date(value):
+                yield _problem(
+                    loaded.locate("source_pages", index, (name,)),
+                    f"source_pages[{index}].{name}: {show_value(value)} is not a date in the calendar",
+                    "check the day and the month; dates are written YYYY-MM-DD",
+                )
+
+
+_DATE_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _is_calendar_date(value: str) -> bool:
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _sources_of_cited_tasks(loaded: LoadedData) -> Iterator[Problem]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,10 @@ def _file_of(collection: str) -> str:
 
 
 def display_path(path: Path) -> str:
-    """A path as a contributor would type it: relative to the current folder."""
-    return os.path.relpath(path)
+    """A path as a contributor would type it: relative to the current folder when inside it, else absolute
+    (`../../../elsewhere` says less than `/home/me/elsewhere`)."""
+    relative = os.path.relpath(path)
+    return os.path.abspath(path) if relative.split(os.sep, 1)[0] == os.pardir else relative
 
 
 def load_data(data_dir: Path) -> LoadedData:
@@ -184,7 +187,56 @@ def field_label(path: tuple[Any, ...]) -> str:
 
 
 def show_value(value: Any) -> str:
-    """A value as it would be written in YAML: text in quotes, numbers and lists as they are."""
-    if isinstance(value, str):
+    """A value as it would be written in YAML: text in quotes, numbers and lists as they are.
+
+    Characters a reader cannot see (a non-breaking space, a line break) are shown escaped and named, so
+    `'frp\\xa0' (with a non-breaking space)` does not read as `'frp '` next to "did you mean 'frp'?".
+    """
+    if not isinstance(value, str):
+        return excerpt(json.dumps(value, ensure_ascii=False, default=str))
+    hidden = invisible_characters(value)
+    if not hidden:
         return f"'{excerpt(value)}'"
-    return excerpt(json.dumps(value, ensure_ascii=False, default=str))
+    shown = "".join(_escaped(char) if char in hidden else char for char in value)  # printable: excerpt only cuts
+    return f"'{excerpt(shown)}' (with {_and(sorted({_name(char) for char in hidden}))})"
+
+
+#: Names a contributor knows; the rest are named by Unicode.
+_INVISIBLE_NAMES = {
+    "\n": "a line break",
+    "\r": "a carriage return",
+    "\t": "a tab",
+    "\xa0": "a non-breaking space",
+    "\u200b": "a zero-width space",
+    "\u200c": "a zero-width non-joiner",
+    "\u200d": "a zero-width joiner",
+    "\u2060": "a word joiner",
+    "\ufeff": "a byte-order mark",
+    "\xad": "a soft hyphen",
+    "\u202f": "a narrow non-breaking space",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+}
+
+
+def invisible_characters(text: str) -> set[str]:
+    """The characters of `text` that do not show as what they are: controls, format marks, spaces other than
+    the plain one, separators, unassigned code points."""
+    if text.isprintable():
+        return set()  # the common case, decided in one call
+    return {char for char in text if not char.isprintable()}
+
+
+def _escaped(char: str) -> str:
+    return char.encode("unicode_escape").decode("ascii")
+
+
+def _name(char: str) -> str:
+    if char in _INVISIBLE_NAMES:
+        return _INVISIBLE_NAMES[char]
+    name = unicodedata.name(char, "")
+    return f"a {name.lower()}" if name else f"the character U+{ord(char):04X}"
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from generator.errors import DataError, UsageError
+from generator.loader import display_path
 from generator.model import COLLECTION_BY_NAME, Catalogue
 from generator.validate import load_valid_catalogue, validate_data
 
@@ -74,7 +75,7 @@ def add_record(data_dir: Path, kind: str, record: dict[str, Any]) -> tuple[Path,
         (trial / path.name).write_text(text, encoding="utf-8")
         validation = validate_data(trial)
         if not validation.ok:  # reported against the real file, where the contributor will look
-            shown, real = os.path.relpath(trial), os.path.relpath(data_dir)
+            shown, real = display_path(trial), display_path(data_dir)
             raise DataError([replace(p, path=real + p.path[len(shown) :]) for p in validation.problems])
     handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=data_dir)
     with os.fdopen(handle, "w", encoding="utf-8") as out:

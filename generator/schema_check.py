@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -15,8 +17,9 @@ from typing import Any
 import jsonschema_rs
 
 from generator.errors import Problem
-from generator.loader import DataFile, LoadedData, field_label, show_value, type_name
+from generator.loader import DataFile, LoadedData, field_label, invisible_characters, show_value, type_name
 from generator.model import DATA_FILES
+from generator.yamlsafe import SMART_QUOTE_HINT, SMART_QUOTES
 
 SCHEMA_SUFFIX = ".schema.json"
 COMMON_SCHEMA = f"common{SCHEMA_SUFFIX}"
@@ -44,9 +47,75 @@ def check_schemas(loaded: LoadedData) -> list[Problem]:
         document = data_file.document
         if document is None or not isinstance(document.data, dict):
             continue
+        hidden = {(problem.record, problem.field): problem for problem in _fields_in_block_text(data_file)}
+        problems.extend(problem.problem for problem in hidden.values())
         for error in validator_for(data_file.stem).iter_errors(document.data):
-            problems.extend(_describe(error, data_file))
+            for problem in _describe(error, data_file):
+                swallowed = hidden.get((tuple(error.instance_path), getattr(error.kind, "property", None)))
+                problems.append(replace(problem, cause=swallowed.problem.place) if swallowed else problem)
     return problems
+
+
+@dataclass(frozen=True)
+class _HiddenField:
+    record: tuple[Any, ...]
+    field: str
+    problem: Problem
+
+
+_BLOCK_INDICATOR = re.compile(r"[|>][-+0-9]*\s*(?:#.*)?$")
+_FIELD_LINE = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*):(?:\s|$)")
+
+
+def _fields_in_block_text(data_file: DataFile) -> list[_HiddenField]:
+    """Lines of a `>` or `|` block that read as a field of the record: indented like the text, they became part
+    of it, and the field silently vanished from the record (`summary: >-` then `if_applicable: true`)."""
+    document = data_file.document
+    assert document is not None and isinstance(document.data, dict)
+    found: list[_HiddenField] = []
+    for collection, records in document.data.items():
+        fields = _record_fields(data_file.stem, collection)
+        if not fields or not isinstance(records, list):
+            continue
+        mentions = re.compile(rf"(?:^|\s)(?:{'|'.join(map(re.escape, fields))}):(?:\s|$)")
+        for index, record in enumerate(records):
+            if not isinstance(record, dict):
+                continue
+            for key, value in record.items():
+                if isinstance(value, str) and mentions.search(value):  # cheap: positions only for suspects
+                    found.extend(_hidden_in(data_file, (collection, index), key, fields))
+    return found
+
+
+def _hidden_in(data_file: DataFile, record: tuple[Any, ...], key: str, fields: set[str]) -> list[_HiddenField]:
+    document = data_file.document
+    assert document is not None
+    lines = document.text.split("\n")
+    line, column = document.positions.locate((*record, key))
+    if not _BLOCK_INDICATOR.match(lines[line - 1][column - 1 :]):
+        return []
+    key_column = document.positions.locate_key((*record, key))[1]
+    found = []
+    for number in range(line, len(lines)):
+        text = lines[number]
+        if text.strip() and len(text) - len(text.lstrip()) < key_column:
+            break  # the block ended
+        match = _FIELD_LINE.match(text)
+        if match and match.group(2) in fields:
+            name = match.group(2)
+            message = (
+                f"{field_label((*record, key))}: '{name}:' is indented into the block of text above, so it is text, "
+                f"not the field '{name}'"
+            )
+            hint = f"dedent '{name}:' to line up with '{key}:' (column {key_column})"
+            problem = Problem(data_file.display, number + 1, len(match.group(1)) + 1, message, hint)
+            found.append(_HiddenField(record, name, problem))
+    return found
+
+
+def _record_fields(stem: str, collection: str) -> set[str]:
+    items = read_schema(f"{stem}{SCHEMA_SUFFIX}").get("properties", {}).get(collection, {}).get("items", {})
+    return set(items.get("properties", {})) if isinstance(items, dict) else set()
 
 
 def _describe(error: jsonschema_rs.ValidationError, data_file: DataFile) -> list[Problem]:
@@ -122,7 +191,7 @@ def _wording(kind: str, error: jsonschema_rs.ValidationError, schema: dict[str, 
     if kind in ("pattern", "minLength") and isinstance(value, str) and not value.strip():
         return "must not be empty", "write the text, or remove the field if it is optional"
     if kind == "pattern":
-        return f"{show_value(value)} is not in the expected form", hint
+        return f"{show_value(value)} is not in the expected form", _pattern_hint(value, hint)
     if kind == "maxLength":
         return f"{show_value(value)} is longer than {schema.get('maxLength')} characters", hint
     if kind == "minItems":
@@ -138,6 +207,14 @@ def _wording(kind: str, error: jsonschema_rs.ValidationError, schema: dict[str, 
     return error.message, hint
 
 
+def _pattern_hint(value: Any, hint: str) -> str:
+    if isinstance(value, str) and any(quote in value for quote in SMART_QUOTES):
+        return SMART_QUOTE_HINT
+    if isinstance(value, str) and invisible_characters(value):
+        return "delete the characters shown escaped; they are invisible in most editors"
+    return hint
+
+
 def _type_wording(expected: Any, value: Any, hint: str) -> tuple[str, str]:
     wanted = " or ".join(
         _TYPE_WORDS.get(name, name) for name in ([expected] if isinstance(expected, str) else expected)
@@ -145,6 +222,8 @@ def _type_wording(expected: Any, value: Any, hint: str) -> tuple[str, str]:
     message = f"must be {wanted}, not {type_name(value)}"
     if (expected == "string" and isinstance(value, (bool, int, float))) or (expected == "string" and value is None):
         return message, "put the value in quotes to keep it as text"
+    if expected == "array" and value is None:
+        return message, "list the records under it, each starting with '- '"
     if expected == "array" and isinstance(value, (str, int)):
         return message, f"write it as a list, even of one item: [{value}]"
     if expected == "boolean" and isinstance(value, str):

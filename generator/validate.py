@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from generator.errors import DataError, Problem
+from generator.errors import DataError, Place, Problem
 from generator.freshness import stale_sources
 from generator.integrity import check_integrity
 from generator.loader import LoadedData, load_data
@@ -30,13 +31,33 @@ def validate_data(data_dir: Path, *, max_age_days: int | None = None, today: dat
     With `max_age_days`, source pages not reviewed within that many days (before `today`) give warnings.
     """
     loaded = load_data(data_dir)
-    # A value the loader refused (a forbidden tag, say) also fails the schema; the loader's words say why.
-    refused = {(problem.path, problem.line, problem.column) for problem in loaded.problems}
-    later = [*check_schemas(loaded), *check_integrity(loaded)]
-    problems = [*loaded.problems, *(p for p in later if (p.path, p.line, p.column) not in refused)]
+    problems = _one_per_place([loaded.problems, check_schemas(loaded), check_integrity(loaded)])
     if max_age_days is not None and "source_pages" not in loaded.unavailable:
         problems += stale_sources(loaded, max_age_days, today or datetime.date.today())
-    return Validation(loaded, sorted(set(problems)))
+    return Validation(loaded, sorted(_fold_knock_ons(problems)))
+
+
+def _one_per_place(stages: list[list[Problem]]) -> list[Problem]:
+    """The first stage's word on each place: a value the loader refused (a forbidden tag, say) also fails the
+    schema, and a malformed reference also fails to resolve, but the contributor has one thing to change there."""
+    taken: set[Place] = set()
+    kept: list[Problem] = []
+    for stage in stages:
+        fresh = [problem for problem in stage if problem.place not in taken]
+        taken.update(problem.place for problem in fresh)
+        kept.extend(fresh)
+    return list(dict.fromkeys(kept))
+
+
+def _fold_knock_ons(problems: list[Problem]) -> list[Problem]:
+    """Problems that follow from another one reported elsewhere, counted under it instead of listed before it."""
+    causes = {problem.place: problem for problem in reversed(problems) if problem.cause is None}
+    counts = Counter(problem.cause for problem in problems if problem.cause in causes)
+    return [
+        replace(problem, knock_ons=counts[problem.place]) if causes.get(problem.place) is problem else problem
+        for problem in problems
+        if problem.cause not in causes
+    ]
 
 
 def load_valid_catalogue(data_dir: Path) -> Catalogue:

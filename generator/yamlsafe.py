@@ -136,7 +136,18 @@ _SYNTAX_HINTS = (
     ("found undefined alias", "define the anchor (&name) before the alias (*name) that uses it"),
     ("found character '@'", "quote values that start with '@' or '`'"),
     ("found character '`'", "quote values that start with '@' or '`'"),
+    ("did not find expected '-' indicator", "start each record of the list with '- ', indented like the others"),
 )
+_QUOTE_HINT = "close the quote at the end of the value; a value with ': ' in it needs quotes around all of it"
+_BRACKET_HINT = "close the list with '{close}' on this line; quote items that contain ',', ':' or brackets"
+SMART_QUOTES = "\u201c\u201d\u2018\u2019"
+SMART_QUOTE_HINT = (
+    f"{' '.join(SMART_QUOTES)} are typographic quotes, which YAML reads as text: "
+    "put the value in straight quotes, \" or '"
+)
+# A line whose value opens a quote: `key: "…`, `- '…`. Whether the quote closes on the line is checked apart.
+_OPENS_QUOTE = re.compile(r"""^\s*(?:-\s+)?(?:[^\s#'"\[{][^#]*?:\s+)?(["'])(.*)$""")
+_OPENS_LIST = re.compile(r"^\s*(?:-\s+)?(?:[^\s#'\"\[{][^#]*?:\s+)?([\[{])")
 
 
 def _syntax_problem(err: yaml.MarkedYAMLError, text: str, display_path: str) -> Problem:
@@ -145,13 +156,70 @@ def _syntax_problem(err: yaml.MarkedYAMLError, text: str, display_path: str) -> 
     what = " ".join(part for part in (err.context, err.problem) if part)
     if mark and _char_at(text, mark.line, mark.column) == "\t":  # libyaml does not name the character
         return Problem(display_path, line, column, "YAML syntax error: a tab character", _TAB_HINT)
+    opened = _unclosed_opening(err, text, display_path)
+    if opened is not None:
+        return opened
     hint = next((hint for needle, hint in _SYNTAX_HINTS if needle in what), "")
+    if mark and any(quote in _line_at(text, mark.line) for quote in SMART_QUOTES):
+        hint = SMART_QUOTE_HINT
     return Problem(display_path, line, column, f"YAML syntax error: {what}", hint)
 
 
-def _char_at(text: str, line: int, column: int) -> str:
+def _unclosed_opening(err: yaml.MarkedYAMLError, text: str, display_path: str) -> Problem | None:
+    """A quote or bracket left open, reported where it was opened: the parser only notices lines later.
+
+    libyaml names the opening when the scanner is still inside it ("while scanning a quoted scalar"); when a
+    later quote closed it by accident, the nearest line above the failure whose quote or bracket stays open is
+    the likeliest culprit.
+    """
+    gave_up = err.problem_mark
+    if gave_up is None:
+        return None
+    where = f"the parser gave up at line {gave_up.line + 1}, column {gave_up.column + 1}: {err.problem}"
+    context, opening = err.context or "", err.context_mark
+    if opening is not None and context == "while scanning a quoted scalar":
+        char = _char_at(text, opening.line, opening.column)
+        message = f"YAML syntax error: the quote {char} opened here is never closed ({where})"
+        return Problem(display_path, opening.line + 1, opening.column + 1, message, _QUOTE_HINT)
+    if opening is not None and context.startswith("while parsing a flow"):
+        char = _char_at(text, opening.line, opening.column)
+        if char in "[{":
+            message = f"YAML syntax error: the '{char}' opened here is never closed ({where})"
+            hint = _BRACKET_HINT.format(close="]" if char == "[" else "}")
+            return Problem(display_path, opening.line + 1, opening.column + 1, message, hint)
     lines = text.split("\n")
-    return lines[line][column : column + 1] if line < len(lines) else ""
+    for number in range(min(gave_up.line, len(lines) - 1), -1, -1):
+        found = _open_on_line(lines[number])
+        if found is not None:
+            column, char = found
+            is_quote = char in "'\""
+            what_opened = "quote" if is_quote else f"'{char}'"
+            message = f"YAML syntax error: the {what_opened} opened here is not closed on its line ({where})"
+            hint = _QUOTE_HINT if is_quote else _BRACKET_HINT.format(close="]" if char == "[" else "}")
+            return Problem(display_path, number + 1, column + 1, message, hint)
+    return None
+
+
+def _open_on_line(line: str) -> tuple[int, str] | None:
+    """(column, character) of a quote or bracket that opens a value on this line and is not closed on it."""
+    quoted = _OPENS_QUOTE.match(line)
+    if quoted:
+        quote, rest = quoted.group(1), quoted.group(2)
+        closed = re.match(r'(?:[^"\\]|\\.)*"', rest) if quote == '"' else "'" in rest.replace("''", "")
+        return None if closed else (quoted.start(1), quote)
+    listed = _OPENS_LIST.match(line)
+    if listed and line.count(listed.group(1)) > line.count("]" if listed.group(1) == "[" else "}"):
+        return (listed.start(1), listed.group(1))
+    return None
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    return _line_at(text, line)[column : column + 1]
+
+
+def _line_at(text: str, line: int) -> str:
+    lines = text.split("\n")
+    return lines[line] if line < len(lines) else ""
 
 
 @dataclass
@@ -165,6 +233,8 @@ class _Frame:
     key: Any = None
     key_mark: Any = None
     key_lines: dict[str, int] = field(default_factory=dict)
+    #: A mapping that is an item of a list: a record, which a missing '- ' can run into the next one.
+    in_list: bool = False
 
 
 _NO_KEY = object()
@@ -234,7 +304,8 @@ class _Builder:
         path = self._add(value, 0, event)
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
-        self.stack.append(_Frame(value, path, event.anchor))
+        in_list = bool(self.stack) and type(self.stack[-1].value) is list and type(value) is dict
+        self.stack.append(_Frame(value, path, event.anchor, in_list=in_list))
 
     def _close(self) -> None:
         frame = self.stack.pop()
@@ -282,7 +353,9 @@ class _Builder:
             path = (*frame.path, len(container)) if self.record else frame.path
             container.append(value)
         elif frame.key_mark is None:
-            frame.key, frame.key_mark = self._key(value, event, frame), event.start_mark
+            key = self._key(value, event, frame)
+            frame = self.stack[-1]  # a record missing its '- ' has just been started as a new one
+            frame.key, frame.key_mark = key, event.start_mark
             return frame.path
         else:
             key, frame.key_mark = frame.key, None
@@ -301,11 +374,21 @@ class _Builder:
         if text == "<<" and event.style in ("", None):
             self._problem(event, "merge keys ('<<') are not supported", _MERGE_HINT)
             return _NO_KEY
-        if text in frame.key_lines:
+        if text in frame.key_lines and frame.in_list and text == next(iter(frame.key_lines)):
+            # The record's first key again: the next record, written without its '- '. Reading it as one keeps
+            # its fields (and what refers to it) instead of reporting each as a duplicate to delete.
+            self._problem(
+                event,
+                f"'{text}:' starts another record, but without '- ' it reads as more fields of the record "
+                f"on line {frame.key_lines[text]}",
+                f"write '- {text}:' here, with the '- ' where the records above have theirs",
+            )
+            frame = self._next_record(event)
+        elif text in frame.key_lines:
             self._problem(
                 event,
                 f"duplicate key '{text}' (first written on line {frame.key_lines[text]})",
-                "remove one of the two; YAML would silently keep only the last one",
+                "YAML keeps only one value per key: merge the two lines into one that says what both mean",
             )
             return _NO_KEY
         frame.key_lines[text] = event.start_mark.line + 1
@@ -313,6 +396,17 @@ class _Builder:
             mark = event.start_mark
             self.positions.keys[(*frame.path, text)] = (mark.line + 1, mark.column + 1)
         return text
+
+    def _next_record(self, event: Any) -> _Frame:
+        """Closes the record on top of the stack and opens the next one in the same list."""
+        records = self.stack[-2]
+        self._close()
+        records.value.append(record := {})
+        path = (*records.path, len(records.value) - 1) if self.record else records.path
+        if self.record:
+            self.positions.values[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
+        self.stack.append(frame := _Frame(record, path, None, in_list=True))
+        return frame
 
     # -- scalars
 
