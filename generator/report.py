@@ -47,12 +47,13 @@ def _as_dict(problem: Problem) -> dict[str, object]:
         "severity": problem.severity,
         "message": problem.message,
         "hint": problem.hint,
+        "knock_ons": problem.knock_ons,
     }
 
 
 def _github_line(problem: Problem) -> str:
     """A workflow command; GitHub shows it as an annotation on that line of the pull request."""
-    text = problem.message + (f" ({problem.hint})" if problem.hint else "")
+    text = problem.message + (f" ({problem.hint})" if problem.hint else "") + problem.folded()
     properties = f"file={_escape_property(problem.path)},line={problem.line},col={problem.column}"
     return f"::{problem.severity} {properties}::{_escape_data(text)}"
 
