@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 import pytest
 from conftest import REPO
@@ -71,6 +77,115 @@ def test_the_pre_commit_hook_runs_playbook_validate(tmp_path: Path):
 
     assert hook["entry"] == "playbook validate" and not hook["pass_filenames"]
     assert result.returncode == 1 and "unknown role 'mts'" in result.stderr
+
+
+def pre_commit_hooks() -> dict[str, dict]:
+    import yaml
+
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    return {hook["id"]: {**hook, "repo": repo["repo"]} for repo in config["repos"] for hook in repo["hooks"]}
+
+
+def test_every_pre_commit_hook_installs_from_the_package_index_alone():
+    """No hook is fetched from a git host, and each pins what it installs, so a fresh clone can run them."""
+    hooks = pre_commit_hooks()
+
+    assert {hook["repo"] for hook in hooks.values()} == {"local"}
+    assert {hook["language"] for hook in hooks.values()} == {"python"}
+    assert all(hook["additional_dependencies"] for hook in hooks.values())
+    assert "." not in hooks["playbook-validate"]["additional_dependencies"]  # that installs a placeholder
+
+
+def test_the_validate_hook_installs_what_playbook_validate_imports():
+    """The hook runs the checkout's code with only its listed packages: they must be every one it imports,
+    at the versions the project allows."""
+    from importlib.metadata import packages_distributions
+
+    from packaging.requirements import Requirement
+
+    project_requirements = {
+        Requirement(text).name.lower(): text
+        for text in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    listed = {
+        Requirement(text).name.lower(): text
+        for text in pre_commit_hooks()["playbook-validate"]["additional_dependencies"]
+    }
+    imported = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, runpy; sys.argv = ['playbook', 'validate']\n"
+            "try: runpy.run_module('generator', run_name='__main__')\n"
+            "except SystemExit: pass\n"
+            "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    distributions = packages_distributions()
+    needed = {
+        dist.lower()
+        for module in imported
+        for dist in distributions.get(module, ())
+        if dist.lower() in project_requirements
+    }
+
+    assert needed and needed <= listed.keys(), f"the hook misses {needed - listed.keys()}"
+    assert all(listed[name] == project_requirements[name] for name in listed)
+
+
+def test_the_ruff_hooks_use_a_ruff_the_project_allows():
+    from packaging.requirements import Requirement
+
+    allowed = next(
+        Requirement(text)
+        for text in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
+        if text.startswith("ruff")
+    )
+    for hook_id in ("ruff", "ruff-format"):
+        (pinned,) = pre_commit_hooks()[hook_id]["additional_dependencies"]
+        version = pinned.removeprefix("ruff==")
+        assert allowed.specifier.contains(version), f"{hook_id} pins {pinned}, the project allows {allowed}"
+
+
+@pytest.mark.skipif(
+    not os.environ.get("PLAYBOOK_TEST_PRE_COMMIT"),
+    reason="installs the hooks' environments from the package index; CI sets PLAYBOOK_TEST_PRE_COMMIT=1",
+)
+def test_pre_commit_passes_in_a_fresh_clone_and_fails_at_the_line_of_a_broken_data_file(tmp_path: Path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, capture_output=True)
+    edited = subprocess.run(
+        ["git", "ls-files", "-m", "-o", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for path in edited:  # the working tree's edits too: the test checks what is about to be committed
+        if (REPO / path).is_file():
+            (clone / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(REPO / path, clone / path)
+    env = {**os.environ, "PRE_COMMIT_HOME": os.environ.get("PRE_COMMIT_HOME", str(REPO / ".cache" / "pre-commit"))}
+
+    def run_hooks() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
+            cwd=clone,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    passing = run_hooks()
+    tasks = clone / "data" / "tasks.yml"
+    tasks.write_text(tasks.read_text(encoding="utf-8").replace("owner: mst", "owner: mts", 1), encoding="utf-8")
+    failing = run_hooks()
+
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert failing.returncode == 1
+    line = next(n for n, text in enumerate(tasks.read_text().splitlines(), 1) if "owner: mts" in text)
+    assert f"data/tasks.yml:{line}:12: error: tasks[1].owner: unknown role 'mts'" in failing.stdout
 
 
 # -- playbook new ---------------------------------------------------------------------------------------------
