@@ -437,7 +437,10 @@ def new_task(data_dir: Path, task_id: int | None, source_pages: tuple[str, ...],
     from generator.scaffold import next_task_id, usual_source_page
 
     catalogue = _catalogue(data_dir)
-    record: dict[str, object] = {"id": task_id or next_task_id(catalogue), "title": fields["title"]}
+    record: dict[str, object] = {
+        "id": next_task_id(catalogue) if task_id is None else task_id,
+        "title": fields["title"],
+    }
     if fields["summary"]:
         record["summary"] = fields["summary"]
     record |= {"owner": fields["owner"], "stage": fields["stage"]}
@@ -485,7 +488,7 @@ def new_option(
 
     catalogue = _catalogue(data_dir)
     record = {
-        "id": option_id or slug(name),
+        "id": slug(name) if option_id is None else option_id,
         "name": name,
         "summary": summary,
         "executed_by": list(executed_by),
@@ -514,7 +517,7 @@ def new_role(
     from generator.scaffold import slug, usual_source_page
 
     catalogue = _catalogue(data_dir)
-    record: dict[str, object] = {"id": role_id or slug(acronym or name), "name": name}
+    record: dict[str, object] = {"id": slug(acronym or name) if role_id is None else role_id, "name": name}
     if acronym:
         record["acronym"] = acronym
     record |= {"summary": summary, "source_pages": list(source_pages) or [usual_source_page(catalogue, "roles")]}

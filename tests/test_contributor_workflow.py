@@ -270,10 +270,39 @@ def test_new_refuses_an_invalid_record_and_leaves_the_file_alone(tmp_path: Path)
 
     result = playbook("new", "task", "--title", "x", "--owner", "frpp", "--stage", "close", cwd=project)
 
-    assert result.returncode == 1
-    assert "data/tasks.yml:" in result.stderr and "unknown role 'frpp' (did you mean 'frp'?)" in result.stderr
+    assert result.returncode == 2
+    assert "Error: --owner: unknown role 'frpp' (did you mean 'frp'?)" in result.stderr
+    assert "data/tasks.yml" not in result.stderr  # the rejected line was never written there
     assert (project / "data" / "tasks.yml").read_bytes() == before
     assert sorted(p.name for p in (project / "data").iterdir()) == sorted(p.name for p in (REPO / "data").iterdir())
+
+
+def test_new_refuses_each_bad_option_by_name_even_a_falsy_one(tmp_path: Path):
+    project = make_project(tmp_path / "p")
+    before = (project / "data" / "tasks.yml").read_bytes()
+
+    result = playbook(
+        "new", "task", "--title", "x", "--owner", "frp", "--stage", "close", "--id", "0", "--source", "imapp",
+        cwd=project,
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    errors = result.stderr.split("Error: ", 1)[1].splitlines()
+    assert errors[0].startswith("--id: 0 is below the minimum of 1")
+    assert errors[1] == "--source: unknown migration source 'imapp' (did you mean 'imap'?)"
+    assert (project / "data" / "tasks.yml").read_bytes() == before
+
+
+def test_new_keeps_the_line_endings_of_a_crlf_file(tmp_path: Path):
+    project = make_project(tmp_path / "p")
+    roles = project / "data" / "roles.yml"
+    roles.write_bytes(roles.read_bytes().replace(b"\n", b"\r\n"))
+
+    result = playbook("new", "role", "--name", "Cut-over lead", "--summary", "Plans the switch.", cwd=project)
+
+    assert result.returncode == 0, result.stderr
+    written = roles.read_bytes()
+    assert b"name: Cut-over lead\r\n" in written and written.count(b"\n") == written.count(b"\r\n")
 
 
 def test_new_task_help_lists_the_known_values():
