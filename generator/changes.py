@@ -15,8 +15,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.errors import UsageError
+from generator.errors import UsageError, one_line
 from generator.escape import escape_markdown
+from generator.loader import show_value
 from generator.model import COLLECTIONS, Catalogue
 from generator.render import SiteRenderer
 from generator.validate import load_valid_catalogue
@@ -28,6 +29,12 @@ class EntityChange:
     record_id: object
     change: str  # "added", "removed" or "changed"
     fields: tuple[str, ...] = ()
+    #: (old, new) of each changed field, in the order of `fields`; absent is None.
+    values: tuple[tuple[object, object], ...] = ()
+
+    def value_changes(self) -> list[tuple[str, object, object]]:
+        """(field, old, new) of each changed field."""
+        return [(name, old, new) for name, (old, new) in zip(self.fields, self.values, strict=True)]
 
 
 @dataclass
@@ -71,7 +78,8 @@ def compare(base: Catalogue, head: Catalogue) -> Changes:
             old, new = before[record_id], after[record_id]
             differing = tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))
             if differing:
-                changes.entities.append(EntityChange(collection.name, record_id, "changed", differing))
+                values = tuple((old.get(key), new.get(key)) for key in differing)
+                changes.entities.append(EntityChange(collection.name, record_id, "changed", differing, values))
     order = {collection.name: n for n, collection in enumerate(COLLECTIONS)}
     changes.entities.sort(key=lambda e: (order[e.collection], e.change, str(e.record_id)))
     changes.pages = _page_changes(base, head)
@@ -92,14 +100,38 @@ def render_changes(changes: Changes, output_format: str, *, base: str, head: str
         return _markdown(changes, base, head)
     if output_format == "json":
         entities = [
-            {"collection": e.collection, "id": e.record_id, "change": e.change, "fields": list(e.fields)}
+            {
+                "collection": e.collection,
+                "id": e.record_id,
+                "change": e.change,
+                "fields": list(e.fields),
+                "values": {name: {"old": old, "new": new} for name, old, new in e.value_changes()},
+            }
             for e in changes.entities
         ]
         pages = [{"page": page, "change": change} for page, change in changes.pages]
         return json.dumps({"entities": entities, "pages": pages}, indent=2, ensure_ascii=False) + "\n"
-    lines = [f"{_label(e)}: {e.change}{' (' + ', '.join(e.fields) + ')' if e.fields else ''}" for e in changes.entities]
+    lines = []
+    for entity in changes.entities:
+        lines.append(
+            f"{_label(entity)}: {entity.change}{' (' + ', '.join(entity.fields) + ')' if entity.fields else ''}"
+        )
+        lines += [f"  {name}: {_shown(old)} → {_shown(new)}" for name, old, new in entity.value_changes()]
+    lines += [f"page {page}: {change}" for page, change in changes.pages]
     lines.append(_summary(changes, base, head))
     return "\n".join(lines) + "\n"
+
+
+#: A changed value longer than this is shortened: the line says what changed, the page diff shows it all.
+MAX_SHOWN = 80
+
+
+def _shown(value: object) -> str:
+    """A value on one line, as YAML would write it, `(none)` when the field is absent, shortened if long."""
+    if value is None:
+        return "(none)"
+    text = one_line(show_value(value))
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
 
 
 def _label(entity: EntityChange) -> str:
@@ -119,7 +151,9 @@ def _markdown(changes: Changes, base: str, head: str) -> str:
         out += ["| Change | Kind | ID | Fields |", "|---|---|---|---|"]
         for entity in changes.entities:
             kind = _label(entity).rsplit(" ", 1)[0]
-            fields = ", ".join(entity.fields)
+            fields = "; ".join(
+                f"{name}: {_shown(old)} → {_shown(new)}" for name, old, new in entity.value_changes()
+            ) or ", ".join(entity.fields)
             out.append(
                 f"| {entity.change} | {escape_markdown(kind)} | {escape_markdown(entity.record_id)} "
                 f"| {escape_markdown(fields)} |"

@@ -346,7 +346,9 @@ def test_diff_lists_added_removed_and_changed_entities_and_pages(repository: Pat
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "role customer: changed (name)" in lines
+    assert lines[lines.index("role customer: changed (name)") + 1] == "  name: 'Customer' → 'The customer'"
     assert "playbook task 4120: added" in lines
+    assert "page roles/customer.md: changed" in lines and "page tasks/4120.md: added" in lines
     assert lines[-1].startswith("HEAD~1 → HEAD: 1 added, 0 removed, 1 changed;")
 
 
@@ -357,7 +359,10 @@ def test_diff_in_markdown_for_a_pull_request_comment(repository: Path):
     result = playbook("diff", "main", "--format", "markdown", cwd=repository)  # against the working tree
 
     assert result.returncode == 0, result.stderr
-    assert "| changed | playbook task | 1699 | title |" in result.stdout
+    assert (
+        "| changed | playbook task | 1699 | title: 'Finish the technical assessment' → 'Do the assessment' |"
+        in result.stdout
+    )
     assert "- `tasks/1699.md` (changed)" in result.stdout
     assert "- `roles/frp.md` (changed)" in result.stdout  # the owner's page lists the title too
 
