@@ -58,10 +58,12 @@ def _file_of(collection: str) -> str:
 
 
 def display_path(path: Path) -> str:
-    """A path as a contributor would type it: relative to the current folder when inside it, else absolute
-    (`../../../elsewhere` says less than `/home/me/elsewhere`)."""
+    """A path as a contributor would type it: relative to the current folder, unless it was given as an absolute
+    path outside it (`/srv/data` should not come back as `../../../srv/data`)."""
     relative = os.path.relpath(path)
-    return os.path.abspath(path) if relative.split(os.sep, 1)[0] == os.pardir else relative
+    if path.is_absolute() and relative.split(os.sep, 1)[0] == os.pardir:
+        return str(path)
+    return relative
 
 
 def load_data(data_dir: Path) -> LoadedData:

@@ -98,6 +98,17 @@ def test_usage_errors_exit_2(tmp_path: Path):
     assert "Traceback" not in missing.stderr + bad_format.stderr
 
 
+def test_a_data_folder_given_by_absolute_path_outside_the_working_folder_is_named_as_given(tmp_path: Path):
+    here = tmp_path / "a" / "b"
+    here.mkdir(parents=True)
+
+    result = run("validate", "--data", str(tmp_path / "nonexistent"), cwd=here)
+
+    assert result.returncode == 2
+    assert f"data folder not found: {tmp_path / 'nonexistent'}\n" in result.stderr
+    assert "../" not in result.stderr
+
+
 def test_help_shows_examples_and_exit_codes(tmp_path: Path):
     result = run("validate", "--help", cwd=tmp_path)
 

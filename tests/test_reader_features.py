@@ -206,6 +206,24 @@ def test_max_age_warns_about_sources_not_reviewed_lately(tmp_path: Path, monkeyp
     assert fresh.problems == []
 
 
+def test_max_age_leaves_a_reviewed_date_that_is_no_date_to_the_error_at_its_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)
+    data = shutil.copytree(MINIMAL, Path("data"))
+    provenance = data / "provenance.yml"
+    provenance.write_text(
+        provenance.read_text().replace("    date: 2020-01-02\n", "    date: 2020-01-02\n    reviewed: 2025-02-30\n")
+    )
+
+    validation = validate_data(data, max_age_days=90, today=datetime.date(2025, 6, 1))
+
+    assert [p.text() for p in validation.problems] == [
+        "data/provenance.yml:8:15: error: source_pages[0].reviewed: '2025-02-30' is not a date in the calendar "
+        "(check the day and the month; dates are written YYYY-MM-DD)"
+    ]  # not "never reviewed" at the record's first line
+
+
 def test_max_age_from_the_command_line_exits_0_with_warnings(tmp_path: Path):
     project = make_project(tmp_path / "p")
     provenance = project / "data" / "provenance.yml"
