@@ -53,3 +53,40 @@ def _matches(pattern: str, message: str) -> bool:
             return False
         position = found + len(part)
     return True
+
+
+def test_contributing_documents_every_field_of_every_collection():
+    from generator.model import COLLECTIONS
+    from generator.schema_check import read_schema
+
+    contributing = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = contributing.split("### Every field", 1)[1].split("\n## ", 1)[0]
+    tables = {
+        heading: {row.split("`")[1] for row in rows.splitlines() if row.startswith("| `")}
+        for heading, rows in re.findall(r"\*\*`(\w+)`\*\* in `\w+\.yml`\n(.*?)(?=\n\*\*|\Z)", section, re.S)
+    }
+    for collection in COLLECTIONS:
+        items = read_schema(f"{collection.file}.schema.json")["properties"][collection.name]["items"]
+        assert tables.get(collection.name) == set(items["properties"]), collection.name
+
+
+def test_the_documented_check_jsonschema_command_validates_a_data_file_offline(tmp_path):
+    """The schemas' `$ref`s resolve on disk with the `--base-uri` CONTRIBUTING.md gives; no network is used."""
+    import shlex
+    import shutil
+
+    contributing = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    command = next(line for line in contributing.splitlines() if line.startswith("check-jsonschema "))
+    argv = shlex.split(command.replace("$PWD", str(REPO)))
+    checker = str(REPO / ".venv" / "bin" / "check-jsonschema")
+    if not (REPO / ".venv" / "bin" / "check-jsonschema").exists():
+        checker = shutil.which("check-jsonschema") or checker
+    broken = tmp_path / "tasks.yml"
+    broken.write_text((REPO / "data" / "tasks.yml").read_text(encoding="utf-8").replace("owner: mst", "owner: 5", 1))
+    offline = {"PATH": "/usr/bin:/bin", "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+
+    good = subprocess.run([checker, *argv[1:]], cwd=REPO, capture_output=True, text=True, env=offline)
+    bad = subprocess.run([checker, *argv[1:-1], str(broken)], cwd=REPO, capture_output=True, text=True, env=offline)
+
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert bad.returncode == 1 and "5 is not of type 'string'" in bad.stdout
