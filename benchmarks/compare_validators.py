@@ -58,8 +58,19 @@ def judge(failed: bool, first: tuple[str, int] | None, expected: tuple[str, int]
     return Verdict("elsewhere", f"({first[0]}:{first[1]})")
 
 
+#: A tool still busy after this long has not caught the mistake (check-jsonschema expands an alias bomb).
+TIMEOUT_SECONDS = 20
+
+
+class TimedOut(Exception):
+    pass
+
+
 def run(*command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        return subprocess.run(command, capture_output=True, text=True, check=False, timeout=TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired as err:
+        raise TimedOut from err
 
 
 def with_playbook(expected: tuple[str, int]) -> Verdict:
@@ -107,6 +118,13 @@ def with_yamllint(expected: tuple[str, int]) -> Verdict:
     return judge(bool(errors), (found["file"], int(found["line"])) if found else None, expected)
 
 
+def _verdict(check, expected: tuple[str, int]) -> Verdict:
+    try:
+        return check(expected)
+    except TimedOut:
+        return Verdict("missed", f"(still busy after {TIMEOUT_SECONDS} s)")
+
+
 TOOLS = {"playbook validate": with_playbook, "check-jsonschema": with_check_jsonschema, "yamllint": with_yamllint}
 
 
@@ -128,7 +146,7 @@ def main() -> None:
             folder.mkdir()
             build_case_data(case, folder / "data")
             os.chdir(folder)
-            verdicts = {tool: check(expected) for tool, check in TOOLS.items()}
+            verdicts = {tool: _verdict(check, expected) for tool, check in TOOLS.items()}
             os.chdir(here)
             for tool, verdict in verdicts.items():
                 totals[tool] += verdict.word == "at the line"

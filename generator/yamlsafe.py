@@ -140,6 +140,10 @@ _SYNTAX_HINTS = (
 )
 _QUOTE_HINT = "close the quote at the end of the value; a value with ': ' in it needs quotes around all of it"
 _BRACKET_HINT = "close the list with '{close}' on this line; quote items that contain ',', ':' or brackets"
+_APOSTROPHE_HINT = (
+    "the quote closes before the value ends: inside '…' write an apostrophe as '' (two single quotes), "
+    'inside "…" write \\" for a double quote, or quote the value with the other kind'
+)
 SMART_QUOTES = "\u201c\u201d\u2018\u2019"
 SMART_QUOTE_HINT = (
     f"{' '.join(SMART_QUOTES)} are typographic quotes, which YAML reads as text: "
@@ -162,6 +166,8 @@ def _syntax_problem(err: yaml.MarkedYAMLError, text: str, display_path: str) -> 
     hint = next((hint for needle, hint in _SYNTAX_HINTS if needle in what), "")
     if mark and any(quote in _line_at(text, mark.line) for quote in SMART_QUOTES):
         hint = SMART_QUOTE_HINT
+    elif mark and _closed_early(_line_at(text, mark.line), mark.column):
+        what, hint = f"the value goes on after its closing quote ({what})", _APOSTROPHE_HINT
     return Problem(display_path, line, column, f"YAML syntax error: {what}", hint)
 
 
@@ -198,6 +204,17 @@ def _unclosed_opening(err: yaml.MarkedYAMLError, text: str, display_path: str) -
             hint = _QUOTE_HINT if is_quote else _BRACKET_HINT.format(close="]" if char == "[" else "}")
             return Problem(display_path, number + 1, column + 1, message, hint)
     return None
+
+
+def _closed_early(line: str, column: int) -> bool:
+    """Whether text follows a quoted value on its line, where the parser stopped: `title: 'it's here'`."""
+    quoted = _OPENS_QUOTE.match(line)
+    return (
+        bool(quoted)
+        and 0 < column <= len(line)
+        and line[column - 1] == quoted.group(1)
+        and column > quoted.start(1) + 1
+    )
 
 
 def _open_on_line(line: str) -> tuple[int, str] | None:
