@@ -68,6 +68,7 @@ def test_json_format_is_a_list_of_objects(data_dir: Path):
             "severity": "error",
             "message": "tasks[1].owner: unknown role 'suport'",
             "hint": "did you mean 'support'?",
+            "knock_ons": 0,
         }
     ]
 
