@@ -134,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     case_files = [CASES / f"{name}.yml" for name in args.cases] or sorted(CASES.glob("*.yml"))
     width = max(len(path.stem) for path in case_files)
-    print(f"{'case':<{width}}  " + "  ".join(f"{tool:<28}" for tool in TOOLS))
+    print(f"{'case':<{width}}  " + "  ".join(f"{tool:<34}" for tool in TOOLS))
     totals = dict.fromkeys(TOOLS, 0)
     here = Path.cwd()
     with tempfile.TemporaryDirectory() as scratch:
@@ -150,9 +150,9 @@ def main() -> None:
             os.chdir(here)
             for tool, verdict in verdicts.items():
                 totals[tool] += verdict.word == "at the line"
-            print(f"{case_file.stem:<{width}}  " + "  ".join(f"{v!s:<28}" for v in verdicts.values()), flush=True)
+            print(f"{case_file.stem:<{width}}  " + "  ".join(f"{v!s:<34}" for v in verdicts.values()), flush=True)
     print(
-        f"{'caught at the line':<{width}}  " + "  ".join(f"{f'{n} of {len(case_files)}':<28}" for n in totals.values())
+        f"{'caught at the line':<{width}}  " + "  ".join(f"{f'{n} of {len(case_files)}':<34}" for n in totals.values())
     )
 
 

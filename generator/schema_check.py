@@ -82,7 +82,7 @@ def _fields_in_block_text(data_file: DataFile) -> list[_HiddenField]:
             if not isinstance(record, dict):
                 continue
             for key, value in record.items():
-                if isinstance(value, str) and mentions.search(value):  # cheap: positions only for suspects
+                if isinstance(value, str) and ":" in value and mentions.search(value):  # positions for suspects only
                     found.extend(_hidden_in(data_file, (collection, index), key, fields))
     return found
 
