@@ -211,32 +211,38 @@ def _prerequisites_of_later_stages(loaded: LoadedData) -> Iterator[Problem]:
         if type(stage.get("order")) is int
     }
     tasks = loaded.catalogue.records("tasks")
-    stage_of = {task_id: tasks[index].get("stage") for index, task_id in _ids(loaded, "tasks")}
-    waits_for = {task_id: _prerequisites(loaded, index) for index, task_id in _ids(loaded, "tasks")}
-    for index, task_id in _ids(loaded, "tasks"):
-        stage, written = stage_of[task_id], tasks[index].get("prerequisites")
-        for position, prerequisite in enumerate(written if isinstance(written, list) else []):
-            later = stage_of.get(prerequisite) if type(prerequisite) is int else None
-            if stage not in stage_order or later not in stage_order or stage_order[later] <= stage_order[stage]:
-                continue
-            if not _waits_for(waits_for, prerequisite, task_id):  # else it closes a cycle, reported as such
-                yield _problem(
+    rank = {task.get("id"): stage_order.get(task.get("stage")) for task in tasks if type(task.get("id")) is int}
+    for index, task in enumerate(tasks):
+        written, own = task.get("prerequisites"), rank.get(task.get("id"))
+        if own is None or not isinstance(written, list):
+            continue
+        for position, prerequisite in enumerate(written):
+            later = rank.get(prerequisite) if type(prerequisite) is int else None
+            if later is not None and later > own and not _waits_for(loaded, prerequisite, task["id"]):
+                yield _problem(  # a prerequisite that also waits for the task closes a cycle, reported as such
                     loaded.locate("tasks", index, ("prerequisites", position)),
-                    f"tasks[{index}].prerequisites[{position}]: task {task_id} (stage '{stage}') "
-                    f"waits for task {prerequisite} of the later stage '{later}'",
-                    f"move task {prerequisite} to stage '{stage}' or earlier, or task {task_id} to '{later}' or later, "
-                    "or remove this prerequisite",
+                    f"tasks[{index}].prerequisites[{position}]: task {task['id']} (stage '{task['stage']}') "
+                    f"waits for task {prerequisite} of the later stage '{_stage_of(loaded, prerequisite)}'",
+                    f"move task {prerequisite} to stage '{task['stage']}' or earlier, or task {task['id']} to "
+                    f"'{_stage_of(loaded, prerequisite)}' or later, or remove this prerequisite",
                 )
 
 
-def _waits_for(graph: dict[Any, list[Any]], start: Any, goal: Any) -> bool:
-    """Whether `start` waits, directly or through others, for `goal`."""
+def _stage_of(loaded: LoadedData, task_id: int) -> Any:
+    return loaded.catalogue.index("tasks")[task_id].get("stage")
+
+
+def _waits_for(loaded: LoadedData, start: Any, goal: Any) -> bool:
+    """Whether task `start` waits, directly or through others, for task `goal`."""
+    index = loaded.catalogue.index("tasks")
     seen, pending = {start}, [start]
     while pending:
-        for nxt in graph.get(pending.pop(), ()):
+        current = pending.pop()
+        prerequisites = index[current].get("prerequisites") if current in index else None
+        for nxt in prerequisites if isinstance(prerequisites, list) else ():
             if nxt == goal:
                 return True
-            if nxt not in seen:
+            if isinstance(nxt, int) and nxt not in seen:
                 seen.add(nxt)
                 pending.append(nxt)
     return False

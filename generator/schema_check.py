@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
@@ -63,54 +64,64 @@ class _HiddenField:
     problem: Problem
 
 
-_BLOCK_INDICATOR = re.compile(r"[|>][-+0-9]*\s*(?:#.*)?$")
-_FIELD_LINE = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*):(?:\s|$)")
+# A field whose value is a `>` or `|` block of text: `summary: >-`, `- note: |`.
+_BLOCK_START = re.compile(r"^( *(?:- )?)([A-Za-z_][A-Za-z0-9_]*):[ \t]+[|>][-+0-9]*[ \t]*(?:#.*)?$", re.M)
+_FIELD_LINE = re.compile(r"^( *)([A-Za-z_][A-Za-z0-9_]*):(?:[ \t]|$)")
 
 
 def _fields_in_block_text(data_file: DataFile) -> list[_HiddenField]:
     """Lines of a `>` or `|` block that read as a field of the record: indented like the text, they became part
-    of it, and the field silently vanished from the record (`summary: >-` then `if_applicable: true`)."""
+    of it, and the field silently vanished from the record (`summary: >-` then `if_applicable: true`).
+
+    The text is searched, not the data (blocks are few; records run to thousands), and the positions are
+    computed only when such a line turns up."""
     document = data_file.document
     assert document is not None and isinstance(document.data, dict)
+    text = document.text
+    fields = {name: _record_fields(data_file.stem, name) for name in document.data}
+    known = set().union(*fields.values())
     found: list[_HiddenField] = []
-    for collection, records in document.data.items():
-        fields = _record_fields(data_file.stem, collection)
-        if not fields or not isinstance(records, list):
-            continue
-        mentions = re.compile(rf"(?:^|\s)(?:{'|'.join(map(re.escape, fields))}):(?:\s|$)")
-        for index, record in enumerate(records):
-            if not isinstance(record, dict):
-                continue
-            for key, value in record.items():
-                if isinstance(value, str) and ":" in value and mentions.search(value):  # positions for suspects only
-                    found.extend(_hidden_in(data_file, (collection, index), key, fields))
+    line, counted = 1, 0
+    for block in _BLOCK_START.finditer(text):
+        line += text.count("\n", counted, block.start())
+        counted = block.start()
+        key_indent = len(block.group(1))
+        for number, row in _lines_after(text, block.end(), line + 1):
+            if row.strip() and len(row) - len(row.lstrip(" ")) <= key_indent:
+                break  # the block ended
+            match = _FIELD_LINE.match(row)
+            if match and match.group(2) in known:
+                hidden = _hidden_field(data_file, fields, (line, key_indent + 1), (number, match))
+                found.extend([hidden] if hidden else [])
     return found
 
 
-def _hidden_in(data_file: DataFile, record: tuple[Any, ...], key: str, fields: set[str]) -> list[_HiddenField]:
+def _lines_after(text: str, position: int, number: int) -> Iterator[tuple[int, str]]:
+    """(line number, line) of each line after the one that ends at `position`."""
+    while position < len(text):
+        end = text.find("\n", position + 1)
+        end = len(text) if end < 0 else end
+        yield number, text[position + 1 : end]
+        position, number = end, number + 1
+
+
+def _hidden_field(
+    data_file: DataFile, fields: dict[str, set[str]], key_at: tuple[int, int], row: tuple[int, re.Match[str]]
+) -> _HiddenField | None:
     document = data_file.document
     assert document is not None
-    lines = document.text.split("\n")
-    line, column = document.positions.locate((*record, key))
-    if not _BLOCK_INDICATOR.match(lines[line - 1][column - 1 :]):
-        return []
-    key_column = document.positions.locate_key((*record, key))[1]
-    found = []
-    for number in range(line, len(lines)):
-        text = lines[number]
-        if text.strip() and len(text) - len(text.lstrip()) < key_column:
-            break  # the block ended
-        match = _FIELD_LINE.match(text)
-        if match and match.group(2) in fields:
-            name = match.group(2)
-            message = (
-                f"{field_label((*record, key))}: '{name}:' is indented into the block of text above, so it is text, "
-                f"not the field '{name}'"
-            )
-            hint = f"dedent '{name}:' to line up with '{key}:' (column {key_column})"
-            problem = Problem(data_file.display, number + 1, len(match.group(1)) + 1, message, hint)
-            found.append(_HiddenField(record, name, problem))
-    return found
+    path = next((path for path, place in document.positions.keys.items() if place == key_at), None)
+    number, match = row
+    name = match.group(2)
+    if path is None or len(path) != 3 or name not in fields.get(path[0], ()):
+        return None  # not a field of a record, or not one of that record's fields
+    record, key = path[:2], path[2]
+    message = (
+        f"{field_label(path)}: '{name}:' is indented into the block of text above, so it is text, not the field "
+        f"'{name}'"
+    )
+    hint = f"dedent '{name}:' to line up with '{key}:' (column {key_at[1]})"
+    return _HiddenField(record, name, Problem(data_file.display, number, len(match.group(1)) + 1, message, hint))
 
 
 def _record_fields(stem: str, collection: str) -> set[str]:

@@ -8,12 +8,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 import pytest
 from conftest import REPO
