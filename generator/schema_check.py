@@ -64,8 +64,10 @@ class _HiddenField:
     problem: Problem
 
 
-# A field whose value is a `>` or `|` block of text: `summary: >-`, `- note: |`.
-_BLOCK_START = re.compile(r"^( *(?:- )?)([A-Za-z_][A-Za-z0-9_]*):[ \t]+[|>][-+0-9]*[ \t]*(?:#.*)?$", re.M)
+# A field whose value is a `>` or `|` block of text: `summary: >-`, `- note: |`. The indicator is searched for
+# first: a pattern that starts at every line's start is ten times slower on a large file.
+_BLOCK_INDICATOR = re.compile(r":[ \t]+[|>][-+0-9]*[ \t]*(?:#.*)?$", re.M)
+_BLOCK_START = re.compile(r"( *(?:- )?)([A-Za-z_][A-Za-z0-9_]*):[ \t]+[|>][-+0-9]*[ \t]*(?:#.*)?$", re.M)
 _FIELD_LINE = re.compile(r"^( *)([A-Za-z_][A-Za-z0-9_]*):(?:[ \t]|$)")
 
 
@@ -82,7 +84,10 @@ def _fields_in_block_text(data_file: DataFile) -> list[_HiddenField]:
     known = set().union(*fields.values())
     found: list[_HiddenField] = []
     line, counted = 1, 0
-    for block in _BLOCK_START.finditer(text):
+    for indicator in _BLOCK_INDICATOR.finditer(text):
+        block = _BLOCK_START.match(text, text.rfind("\n", 0, indicator.start()) + 1)
+        if block is None or block.end() != indicator.end():
+            continue  # a colon inside a value, not a field's
         line += text.count("\n", counted, block.start())
         counted = block.start()
         key_indent = len(block.group(1))
