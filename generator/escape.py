@@ -15,8 +15,10 @@ from urllib.parse import quote
 # attribute lists, table cells. Each is one Python-Markdown lets a backslash escape ('|' via its tables
 # extension); escaping any other character would leave a visible backslash, so '<', '>' and '&' become entities.
 _BACKSLASHED = re.compile(r"([\\`*_{}\[\]|])")
-# Characters that make a block only at the start of a line: a heading, a list item, a numbered list item.
-_BLOCK_START = re.compile(r"^([#+-]|\d+(?=\.))")
+# Characters that make a block only at the start of a line: a heading, a list item, a numbered list item, an
+# admonition (`!!! danger`), a setext underline (`===` under a line of text makes it a heading). Every value starts a
+# line somewhere (a paragraph, a list item, a heading), so its first character is escaped wherever it lands.
+_BLOCK_START = re.compile(r"^([#+!=-]|\d+(?=\.))")
 _WHITESPACE = re.compile(r"\s+")
 # Most values are plain words; they need no escaping, and a page renders thousands of them.
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9,.;:'()/?!%-]*(?: [A-Za-z0-9,.;:'()/?!%-]+)*")
@@ -38,12 +40,19 @@ def escape_markdown(value: object) -> Markdown:
         return Markdown(text)
     text = _WHITESPACE.sub(" ", text).strip()
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return Markdown(_BLOCK_START.sub(_escape_block_start, _BACKSLASHED.sub(r"\\\1", text)))
+    text = _BLOCK_START.sub(_escape_block_start, _BACKSLASHED.sub(r"\\\1", text))
+    # Hashes that end a heading's line are read as its closing sequence and dropped: `Ends in ##` would lose them.
+    # (rstrip, not a `#+$` pattern, which would go back over every run of hashes: quadratic in a long value)
+    body = text.rstrip("#")
+    return Markdown(body + "\\#" * (len(text) - len(body)))
 
 
 def _escape_block_start(match: re.Match[str]) -> str:
     marker = match.group(0)
-    return marker + "\\" if marker[0].isdigit() else "\\" + marker  # `12\.` for a number, `\#` for a sign
+    if marker[0].isdigit():
+        return marker + "\\"  # `12\.`: a number, not a numbered list item
+    # Python-Markdown has no backslash escape for '=', so it becomes an entity; the others take a backslash.
+    return "&#61;" if marker == "=" else "\\" + marker
 
 
 def escape_html(value: object) -> str:
