@@ -2,6 +2,11 @@
 
 Columns follow the schema's field order, so they are stable however the YAML is written; a CSV cell holds a list
 of plain values joined by "; ", and anything more structured (links, limits, a task per source) as JSON.
+
+A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage return before one) as a
+formula, so a title from a pull request could fetch a URL or run a command on the reader's machine. Such a text cell
+is written with a leading apostrophe, the mark spreadsheets read as "this is text"; so is a cell that starts with an
+apostrophe already, so a reader can always drop exactly one (the downloads page says so).
 """
 
 from __future__ import annotations
@@ -34,14 +39,27 @@ def export_files(catalogue: Catalogue) -> dict[str, str]:
 
 def _csv(fields: list[str], records: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180's CRLF: the csv module quotes a field holding a line terminator's character, so with CRLF a lone
+    # carriage return in a value is quoted too; with "\n" it was not, and a spreadsheet started a new row there.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(fields)
     for record in records:
         writer.writerow([_cell(record.get(field)) for field in fields])
     return buffer.getvalue()
 
 
+#: What a spreadsheet takes for the start of a formula (OWASP's list), and the apostrophe that marks text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
 def _cell(value: Any) -> str:
+    text = _plain_cell(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return text  # a number is a number, even a negative one
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _plain_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

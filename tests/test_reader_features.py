@@ -152,6 +152,7 @@ def _from_csv(header: list[str], row: list[str], properties: dict) -> dict:
         if cell == "":
             continue
         kind = _kind(properties[name])
+        cell = cell[1:] if cell.startswith("'") else cell  # the apostrophe that marks text, as the page says
         if kind == "boolean":
             record[name] = cell == "true"
         elif kind == "integer":
