@@ -1,7 +1,7 @@
 """`playbook generate`: the site's pages as plain Markdown, for MkDocs without the plugin or another engine.
 
 The output is a complete docs folder: the generated pages, and the hand-written pages with their `[[kind:id]]`
-links resolved. Every page ends with the glossary's acronym definitions.
+links resolved. Every page ends with the definitions of the glossary's acronyms it uses.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from generator.confine import links_leaving, project_root, refuse_output
 from generator.errors import DataError, Problem
 from generator.render import SiteRenderer, write_pages
 from generator.shortlinks import resolve_shortlinks
-from generator.site_text import abbreviations
+from generator.site_text import Abbreviations
 from generator.validate import load_valid_catalogue
 
 #: Files beside the docs folder that are pages of the site too (as the plugin's `pages` option says).
@@ -38,10 +38,10 @@ def generate_docs(
     renderer = SiteRenderer(catalogue, override_dirs=[templates_dir])
     pages = renderer.pages(processes=os.cpu_count() or 1)
     generated = {page.src_uri for page in pages}
-    acronyms = abbreviations(catalogue)
+    acronyms = Abbreviations(catalogue)
     problems: list[Problem] = []
     with replaced_directory(out) as scratch:
-        write_pages(pages, scratch, acronyms)
+        write_pages(pages, scratch, acronyms.for_page)
         sources = (
             [(s.relative_to(docs_dir).as_posix(), s) for s in sorted(docs_dir.rglob("*"))] if docs_dir.is_dir() else []
         )
@@ -61,7 +61,7 @@ def generate_docs(
                 source.read_text(encoding="utf-8"), src_uri, os.path.relpath(source), renderer.site_map
             )
             problems.extend(resolved.problems)
-            target.write_text(resolved.markdown + acronyms, encoding="utf-8")
+            target.write_text(resolved.markdown + acronyms.for_page(resolved.markdown), encoding="utf-8")
         if problems:
             raise DataError(problems, "content")
     return len(pages)

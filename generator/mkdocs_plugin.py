@@ -36,7 +36,7 @@ from generator.report import render, render_links
 from generator.schema_check import schema_names
 from generator.shortlinks import resolve_shortlinks
 from generator.site import offline_enabled
-from generator.site_text import abbreviations, focusable_acronyms, footer_html
+from generator.site_text import Abbreviations, focusable_acronyms, footer_html
 from generator.validate import validate_data
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -133,7 +133,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             config.nav = None  # the one page there is
             return config
         self.edit_bases: dict[Path, str | None] = {}
-        self.abbreviations = abbreviations(self.loaded.catalogue)
+        self.abbreviations = Abbreviations(self.loaded.catalogue)
         config.copyright = footer_html(self.loaded.catalogue, config.copyright)
         self.offline = offline_enabled(config)
         config.extra_javascript.append("assets/playbook/catalogue.js")
@@ -221,7 +221,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             resolved = resolve_shortlinks(markdown, page.file.src_uri, display, self.site_map)
             self.problems.extend(resolved.problems)
             markdown = resolved.markdown
-        return markdown + self.abbreviations
+        return markdown + self.abbreviations.for_page(markdown)
 
     def on_page_content(self, html: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
         return focusable_acronyms(html)

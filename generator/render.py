@@ -445,8 +445,10 @@ def tag_label(kind: str, record: Record) -> str:
     return f"{kind}: {record.get('acronym') or record['name']}"
 
 
-def write_pages(pages: list[Page], out_dir: Path, suffix: str = "") -> None:
+def write_pages(pages: list[Page], out_dir: Path, ending: Callable[[str], str] = lambda markdown: "") -> None:
+    """Each page as a Markdown file, followed by what `ending` gives for it (the abbreviations it uses)."""
     for page in pages:
         target = out_dir / page.src_uri
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page.markdown() + suffix, encoding="utf-8")
+        markdown = page.markdown()
+        target.write_text(markdown + ending(markdown), encoding="utf-8")

@@ -1,19 +1,60 @@
-"""Text every page carries: acronym definitions (expanded on hover, tap and focus), and the footer naming the
-source pages."""
+"""Text pages carry besides their own: acronym definitions (expanded on hover, tap and focus), and the footer naming
+the source pages."""
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from generator.escape import escape_html
 from generator.model import Catalogue
+from generator.schema_check import read_schema
+
+# Runs of letters and digits: how a page's Markdown and a term are compared. Underscores and every other
+# character separate them, so a term written `A_B` is still found in a page where escaping made it `A\_B`.
+_WORDS = re.compile(r"[^\W_]+")
 
 
-def abbreviations(catalogue: Catalogue) -> str:
-    """Definitions for Markdown's abbr extension, so every acronym on a page expands on hover."""
-    lines = [
-        f"*[{entry['term']}]: {' '.join(str(entry['expansion']).split())}"
-        for entry in sorted(catalogue.records("glossary"), key=lambda entry: entry["term"])
-    ]
-    return "\n\n" + "\n".join(lines) + "\n" if lines else ""
+class Abbreviations:
+    """The glossary as definitions for Markdown's abbr extension (`*[term]: expansion`), so every acronym on a
+    page expands on hover.
+
+    A page gets the definitions of the terms it may use, not the whole glossary: every definition costs Markdown
+    work on every page, and the extension marks only the terms a page shows anyway, so the HTML is the same.
+    """
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        entries = sorted(catalogue.records("glossary"), key=lambda entry: entry["term"])
+        self._definitions = [
+            (frozenset(_WORDS.findall(entry["term"])), abbreviation_line(entry["term"], entry["expansion"]))
+            for entry in entries
+        ]
+
+    def for_page(self, markdown: str) -> str:
+        """The definitions to append to `markdown`: those of each term all of whose words the page has. Linear in
+        the page and the glossary; a term may be kept that the page only seems to use, never one it does use."""
+        words = set(_WORDS.findall(markdown))
+        lines = [line for needed, line in self._definitions if needed <= words]
+        return "\n\n" + "\n".join(lines) + "\n" if lines else ""
+
+
+def abbreviation_line(term: str, expansion: object) -> str:
+    """`*[term]: expansion`, which the abbr extension reads as a definition, taking the expansion as plain text.
+
+    A line it would not read as one (a term with a backslash, say) would be rendered as Markdown on every page,
+    raw HTML included; validation refuses such a term, and this refuses to write one whatever the data says.
+    """
+    title = " ".join(str(expansion).split())
+    if not _term_rule().fullmatch(term) or not title or title in ("''", '""'):
+        raise ValueError(f"{term!r}: {expansion!r} cannot be written as an abbreviation definition")
+    return f"*[{term}]: {title}"
+
+
+@cache
+def _term_rule() -> re.Pattern[str]:
+    """What a term may be: the glossary schema's rule, the one validation applies."""
+    schema = read_schema("glossary.schema.json")
+    return re.compile(schema["properties"]["glossary"]["items"]["properties"]["term"]["pattern"])
 
 
 def focusable_acronyms(html: str) -> str:
