@@ -157,6 +157,10 @@ def test_a_page_carries_only_the_abbreviations_it_uses():
 
     assert abbreviations.for_page("The FRP works alone.") == "\n\n*[FRP]: FastTrack Ready Partner\n"
     assert abbreviations.for_page("FRPs, MVMx, B and A") == "\n\n*[A B]: x\n"  # whole words, in any order
+    assert (
+        abbreviations.for_page("FRP, MVM")
+        == "\n\n*[FRP]: FastTrack Ready Partner\n\n*[MVM]: Migration Velocity Manager\n"
+    )
     assert abbreviations.for_page("Nothing here.") == ""
 
 
