@@ -12,8 +12,9 @@ its text scales with it, in the page's own font. The same input always gives the
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,27 +81,33 @@ def _fit(text: str, limit: int) -> str:
 
 def _wrap(text: str, limit: int, max_lines: int) -> list[str]:
     """Words into lines of at most `limit` characters; the last line shown ends with an ellipsis if any is left."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split(" "):
-        while len(word) > limit:  # a word longer than a line is cut where the line ends
-            if current:
-                lines.append(current)
-                current = ""
-            lines.append(word[:limit])
-            word = word[limit:]
-        candidate = f"{current} {word}" if current else word
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            lines.append(current)
-            current = word
-    if current:
-        lines.append(current)
+    lines = list(itertools.islice(_lines(text, limit), max_lines + 1))  # the rest is never drawn: never wrapped
     if len(lines) > max_lines:
         last = lines[max_lines - 1]
         lines = [*lines[: max_lines - 1], (last if len(last) < limit else last[: limit - 1].rstrip()) + "…"]
     return lines or [""]
+
+
+def _lines(text: str, limit: int) -> Iterator[str]:
+    """Words into lines of at most `limit` characters, one at a time."""
+    current = ""
+    for word in text.split(" "):
+        if len(word) > limit:  # a word longer than a line is cut where the line ends; what is left goes on
+            if current:
+                yield current
+                current = ""
+            whole = (len(word) - 1) // limit * limit
+            for start in range(0, whole, limit):  # by position: cutting the word down again and again is quadratic
+                yield word[start : start + limit]
+            word = word[whole:]
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            yield current
+            current = word
+    if current:
+        yield current
 
 
 def _tint(colour: str, share: float = 0.82) -> str:
