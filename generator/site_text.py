@@ -3,6 +3,7 @@ the source pages."""
 
 from __future__ import annotations
 
+import html
 import re
 from functools import cache
 
@@ -41,7 +42,8 @@ class Abbreviations:
 
 
 def abbreviation_line(term: str, expansion: object) -> str:
-    """`*[term]: expansion`, which the abbr extension reads as a definition, taking the expansion as plain text.
+    """`*[term]: expansion`, which the abbr extension reads as a definition, the expansion becoming the `title`
+    of each `<abbr>`.
 
     A line it would not read as one (a term with a backslash, say) would be rendered as Markdown on every page,
     raw HTML included; validation refuses such a term, and this refuses to write one whatever the data says.
@@ -49,7 +51,16 @@ def abbreviation_line(term: str, expansion: object) -> str:
     title = " ".join(str(expansion).split())
     if not _term_rule().fullmatch(term) or not title or title in ("''", '""'):
         raise ValueError(f"{term!r}: {expansion!r} cannot be written as an abbreviation definition")
-    return f"*[{term}]: {title}"
+    return f"*[{term}]: {_tooltip_text(title)}"
+
+
+def _tooltip_text(text: str) -> str:
+    """The expansion as the `title` must hold it: Material's tooltips (`content.tooltips`) insert a title as HTML,
+    so its value must be HTML-escaped text, `&lt;img&gt;`. Python-Markdown writes the attribute escaping `<`, `>`
+    and `"` but leaves anything that looks like an entity alone, so each `&` of that text is written `&amp;`.
+    (Without JavaScript the browser's own tooltip shows the entities; only an expansion with `&`, `<` or `>` has
+    any.)"""
+    return html.escape(text, quote=False).replace("&", "&amp;")
 
 
 @cache
