@@ -56,7 +56,11 @@ TEXT_REF = "common.schema.json#/$defs/text"
 
 
 def hostile_value(index: int, max_length: int | None = None) -> str:
-    """Every payload, starting at a different one for each field, so each payload starts some value."""
+    """Every other field holds one payload alone (block syntax such as `!!! danger "x"` needs a line to itself);
+    the rest hold every payload, starting at a different one each time, so each payload also starts a value."""
+    if index % 2:
+        return PAYLOADS[index // 2 % len(PAYLOADS)]
+    index //= 2
     rotated = PAYLOADS[index % len(PAYLOADS) :] + PAYLOADS[: index % len(PAYLOADS)]
     value = " ".join(rotated)
     while max_length is not None and len(value) > max_length and len(rotated) > 1:
