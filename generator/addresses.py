@@ -6,6 +6,7 @@ relative links into URLs and can check them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,29 @@ ON_FIXED_PAGE = {
     "glossary": "glossary.md",
     "source_pages": "provenance.md",
 }
+#: Names the site gives pages of its own in the folders where entities get theirs: each section's `index.md`,
+#: and `page-2.md` onwards, where a long listing continues (see `continuation_uri`).
+_SECTION_INDEX = "index"
+_CONTINUATION = re.compile(r"page-[0-9]+")
+#: Names Windows keeps for its devices: no file or folder may take one, so the unzipped offline bundle would
+#: lose the page there.
+_WINDOWS_DEVICE = re.compile(r"con|prn|aux|nul|com[1-9]|lpt[1-9]")
+
+
+def reserved_id(collection: str, record_id: object) -> str | None:
+    """Why a record with a page of its own (`OWN_PAGES`) cannot have this ID, or None when it can."""
+    if not isinstance(record_id, str):
+        return None
+    page = OWN_PAGES[collection].format(id=record_id)
+    if record_id == _SECTION_INDEX:
+        return f"{page} is the section's own index page"
+    if _CONTINUATION.fullmatch(record_id):
+        return f"{page} is where the site continues a long list of the section"
+    if _WINDOWS_DEVICE.fullmatch(record_id):
+        return f"Windows cannot hold a file or folder named '{record_id}', so the offline bundle would lose {page}"
+    return None
+
+
 SECTION_INDEXES = {
     "options": "options/index.md",
     "lifecycle_phases": "lifecycle/index.md",

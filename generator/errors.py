@@ -47,6 +47,17 @@ def one_line(text: str) -> str:
     return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
+#: Characters of a value a message quotes: enough to recognise it, however long the value is.
+SHOWN_CHARACTERS = 60
+
+
+def clip(text: str) -> str:
+    """`text`, or its start and its length when it is too long to quote in a one-line message."""
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    return f"{text[: SHOWN_CHARACTERS - 20]}… ({len(text):,} characters)"
+
+
 class PlaybookError(Exception):
     """Base of every error the generator raises on purpose."""
 

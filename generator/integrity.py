@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+from collections import Counter
 from collections.abc import Hashable, Iterator
 from dataclasses import replace
+from functools import cached_property
 from typing import Any
 
+from generator.addresses import OWN_PAGES, reserved_id
 from generator.errors import Place, Problem
 from generator.loader import LoadedData, field_label, show_value
 from generator.model import COLLECTION_BY_NAME, COLLECTIONS, REFERENCES, Reference
@@ -23,6 +26,7 @@ def check_integrity(loaded: LoadedData) -> list[Problem]:
     return [
         *_duplicate_ids(loaded),
         *_duplicate_orders(loaded),
+        *_reserved_ids(loaded),
         *_unresolved_references(loaded),
         *_prerequisite_cycles(loaded),
         *_prerequisites_of_later_stages(loaded),
@@ -77,16 +81,30 @@ def _duplicate_orders(loaded: LoadedData) -> Iterator[Problem]:
                 first[order] = record.get("id")
 
 
+def _reserved_ids(loaded: LoadedData) -> Iterator[Problem]:
+    """A record with a page of its own cannot take an ID whose page the site could not publish."""
+    for collection in OWN_PAGES:
+        for index, value in _ids(loaded, collection):
+            reason = reserved_id(collection, value)
+            if reason:
+                yield _problem(
+                    loaded.locate(collection, index, ("id",)),
+                    f"{collection}[{index}].id: {show_value(value)} is reserved: {reason}",
+                    "choose another ID",
+                )
+
+
 def _unresolved_references(loaded: LoadedData) -> Iterator[Problem]:
-    known: dict[str, set[Any]] = {}
+    suggestions: dict[str, _Suggestions] = {}
     causes: dict[str, _Causes] = {}
     for reference in REFERENCES:
         if reference.target in loaded.unavailable or reference.collection in loaded.unavailable:
             continue  # the file that would settle it did not load; its own problem is reported
-        if reference.target not in known:
-            known[reference.target] = {value for _, value in _ids(loaded, reference.target)}
+        if reference.target not in suggestions:
+            known = {value for _, value in _ids(loaded, reference.target)}
+            suggestions[reference.target] = _Suggestions(reference.target, known)
             causes[reference.target] = _Causes(loaded, reference.target)
-        yield from _resolve(loaded, reference, known[reference.target], causes[reference.target])
+        yield from _resolve(loaded, reference, suggestions[reference.target], causes[reference.target])
 
 
 class _Causes:
@@ -127,49 +145,108 @@ def _meant_id(value: Any, wanted: type) -> Any:
     return None
 
 
-def _resolve(loaded: LoadedData, reference: Reference, known: set[Any], causes: _Causes) -> Iterator[Problem]:
+def _resolve(loaded: LoadedData, reference: Reference, suggestions: _Suggestions, causes: _Causes) -> Iterator[Problem]:
     wanted = _id_type(reference.target)
     label = COLLECTION_BY_NAME[reference.target].label
     for index, record in enumerate(loaded.catalogue.records(reference.collection)):
         for subpath, value, is_key in reference.values(record):
-            if type(value) is not wanted or value in known:
+            if type(value) is not wanted or value in suggestions.known:
                 continue
             where = field_label((reference.collection, index, *subpath))
             yield replace(
                 _problem(
                     loaded.locate(reference.collection, index, subpath, key=is_key),
                     f"{where}: unknown {label} {show_value(value)}",
-                    _suggestion(value, known, reference.target),
+                    suggestions.hint(value),
                 ),
                 cause=causes.of(value),
             )
 
 
-def _suggestion(value: Any, known: set[Any], target: str) -> str:
-    names = sorted(str(item) for item in known)
-    close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean {show_value(_id_type(target)(close[0]))}?"
-    if len(names) <= 12:
-        return f"known: {', '.join(names)}" if names else f"no {target} are defined yet"
-    return f"see data/{COLLECTION_BY_NAME[target].file}.yml for the known IDs"
+#: Collections up to this size are searched whole for a "did you mean"; in larger ones only IDs one typing
+#: slip away are found (difflib compares a miss with every ID, which thousands of misses cannot afford).
+WHOLE_SEARCH_LIMIT = 300
+#: Names of those one slip away that difflib weighs for a miss.
+CANDIDATES = 10
+#: Misses of one collection that get a "did you mean" at all, and of those, how many a whole search. A report
+#: shows a few dozen problems of a kind: the rest get the plain hint, and the work stays bounded.
+SEARCHED_MISSES = 2_000
+WHOLE_SEARCHES = 200
+
+
+class _Suggestions:
+    """The known IDs of one collection, indexed once, and the nearest of them to an unknown one."""
+
+    def __init__(self, target: str, known: set[Any]) -> None:
+        self.target = target
+        self.known = known
+        self.searches = self.whole_searches = 0
+        self.hints: dict[str, str] = {}
+
+    @cached_property
+    def names(self) -> list[str]:
+        return sorted(str(item) for item in self.known)
+
+    @cached_property
+    def slips(self) -> dict[str, list[str]]:
+        """Each name under itself and each of its one-character deletions: two names share a key when one typing
+        slip (a wrong, missing, extra or swapped character) turns one into the other. Built at the first miss."""
+        slips: dict[str, list[str]] = {}
+        for name in self.names:
+            for key in _deletions(name):
+                slips.setdefault(key, []).append(name)
+        return slips
+
+    def hint(self, value: Any) -> str:
+        text = str(value)
+        if text in self.hints:
+            return self.hints[text]
+        if self.searches >= SEARCHED_MISSES:
+            return self._plain()
+        self.searches += 1
+        self.hints[text] = self._nearest(text) or self._plain()
+        return self.hints[text]
+
+    def _nearest(self, text: str) -> str:
+        shared = Counter(name for key in _deletions(text) for name in self.slips.get(key, ()))
+        # Among thousands of task numbers a key is shared by dozens: difflib weighs only those sharing the most.
+        candidates = sorted(shared, key=lambda name: (-shared[name], name))[:CANDIDATES]
+        if not candidates and len(self.names) <= WHOLE_SEARCH_LIMIT and self.whole_searches < WHOLE_SEARCHES:
+            self.whole_searches += 1
+            candidates = self.names
+        close = difflib.get_close_matches(text, candidates, n=1, cutoff=0.6) if candidates else []
+        return f"did you mean {show_value(_id_type(self.target)(close[0]))}?" if close else ""
+
+    def _plain(self) -> str:
+        if len(self.names) <= 12:
+            return f"known: {', '.join(self.names)}" if self.names else f"no {self.target} are defined yet"
+        return f"see data/{COLLECTION_BY_NAME[self.target].file}.yml for the known IDs"
+
+
+def _deletions(text: str) -> set[str]:
+    return {text, *(text[:position] + text[position + 1 :] for position in range(len(text)))}
+
+
+#: Tasks of a loop that a message names; a longer loop is shown by its ends.
+SHOWN_LOOP = 10
 
 
 def _prerequisite_cycles(loaded: LoadedData) -> Iterator[Problem]:
-    """Every cycle among task prerequisites, once per set of tasks, shown as a path back to its start."""
+    """One problem per knot of tasks that wait on each other, showing the shortest loop from its first task."""
     index_of = {task_id: index for index, task_id in _ids(loaded, "tasks")}
     graph = {task_id: _prerequisites(loaded, index) for task_id, index in index_of.items()}
-    reported: set[frozenset[Any]] = set()
-    for cycle in _find_cycles(graph):
-        members = frozenset(cycle)
-        if members in reported:
-            continue
-        reported.add(members)
-        start, nxt = cycle[0], cycle[1]
-        position = graph[start].index(nxt)
+    for component in _strongly_connected(graph):
+        start = min(component, key=index_of.__getitem__)
+        if len(component) == 1 and start not in graph[start]:
+            continue  # a task on its own, waiting on no loop
+        loop = _shortest_loop(graph, start, set(component))
+        position = graph[start].index(loop[1])
+        knot = ""
+        if len(component) > len(loop) - 1:
+            knot = f"; {len(component):,} tasks wait on each other through loops like it"
         yield _problem(
             loaded.locate("tasks", index_of[start], ("prerequisites", position)),
-            f"tasks[{index_of[start]}].prerequisites: a dependency cycle: {' → '.join(str(t) for t in cycle)}",
+            f"tasks[{index_of[start]}].prerequisites: a dependency cycle: {_show_loop(loop)}{knot}",
             "a task cannot wait, directly or through others, for itself: remove one of these prerequisites",
         )
 
@@ -179,28 +256,76 @@ def _prerequisites(loaded: LoadedData, index: int) -> list[Any]:
     return [value for value in values if type(value) is int] if isinstance(values, list) else []
 
 
-def _find_cycles(graph: dict[Any, list[Any]]) -> Iterator[list[Any]]:
-    """Depth-first search without recursion (catalogues run to thousands of tasks); yields each back edge's cycle."""
-    state: dict[Any, int] = {}  # 1 = on the current path, 2 = finished
+def _strongly_connected(graph: dict[Any, list[Any]]) -> list[list[Any]]:
+    """Tarjan's algorithm, without recursion (catalogues run to thousands of tasks): the sets of tasks that each
+    reach all the others of their set. Every task is in exactly one set; a loop lies within one set."""
+    order: dict[Any, int] = {}
+    low: dict[Any, int] = {}
+    stack: list[Any] = []
+    on_stack: set[Any] = set()
+    components: list[list[Any]] = []
+
+    def visit(node: Any) -> None:
+        order[node] = low[node] = len(order)
+        stack.append(node)
+        on_stack.add(node)
+        work.append((node, iter(graph[node])))
+
     for root in graph:
-        if root in state:
+        if root in order:
             continue
-        path: list[Any] = [root]
-        pending: list[Iterator[Any]] = [iter(graph[root])]
-        state[root] = 1
-        while pending:
-            nxt = next(pending[-1], None)
-            if nxt is None:
-                state[path.pop()] = 2
-                pending.pop()
-            elif nxt not in graph or state.get(nxt) == 2:
-                continue
-            elif state.get(nxt) == 1:
-                yield [*path[path.index(nxt) :], nxt]
+        work: list[tuple[Any, Iterator[Any]]] = []
+        visit(root)
+        while work:
+            node, successors = work[-1]
+            for nxt in successors:
+                if nxt not in graph:
+                    continue  # an unknown task: reported as such
+                if nxt not in order:
+                    visit(nxt)
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], order[nxt])
             else:
-                state[nxt] = 1
-                path.append(nxt)
-                pending.append(iter(graph[nxt]))
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == order[node]:
+                    component = [stack.pop()]
+                    while component[-1] != node:
+                        component.append(stack.pop())
+                    on_stack.difference_update(component)
+                    components.append(component)
+    return components
+
+
+def _shortest_loop(graph: dict[Any, list[Any]], start: Any, within: set[Any]) -> list[Any]:
+    """The fewest steps from `start` back to itself, by breadth-first search inside its component."""
+    came_from: dict[Any, Any] = {}
+    frontier = [start]
+    while frontier:
+        following: list[Any] = []
+        for node in frontier:
+            for nxt in graph[node]:
+                if nxt == start:
+                    path = [node]
+                    while path[-1] != start:
+                        path.append(came_from[path[-1]])
+                    return [*reversed(path), start]
+                if nxt in within and nxt not in came_from:
+                    came_from[nxt] = node
+                    following.append(nxt)
+        frontier = following
+    raise AssertionError("a strongly connected component has a loop through each of its tasks")
+
+
+def _show_loop(loop: list[Any]) -> str:
+    if len(loop) <= SHOWN_LOOP:
+        return " → ".join(str(task) for task in loop)
+    head, tail = loop[: SHOWN_LOOP // 2], loop[-(SHOWN_LOOP // 2) :]
+    hidden = len(loop) - len(head) - len(tail)
+    return " → ".join([*map(str, head), f"… ({hidden:,} more)", *map(str, tail)])
 
 
 def _prerequisites_of_later_stages(loaded: LoadedData) -> Iterator[Problem]:

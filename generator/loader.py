@@ -15,7 +15,7 @@ from typing import Any
 
 from generator.confine import excerpt, links_leaving
 from generator.errors import Problem, UsageError, YamlLoadError
-from generator.model import DATA_FILES, SCHEMA_URL, Catalogue, collections_in
+from generator.model import COLLECTION_BY_NAME, DATA_FILES, SCHEMA_URL, Catalogue, collections_in
 from generator.yamlsafe import Document, load_yaml_bytes
 
 MODELINE_PREFIX = "# yaml-language-server: $schema="
@@ -54,7 +54,7 @@ class LoadedData:
 
 
 def _file_of(collection: str) -> str:
-    return next(stem for stem in DATA_FILES if any(c.name == collection for c in collections_in(stem)))
+    return COLLECTION_BY_NAME[collection].file
 
 
 def display_path(path: Path) -> str:
@@ -168,7 +168,7 @@ def type_name(value: Any) -> str:
     if isinstance(value, bool):
         return f"true/false ({str(value).lower()})"
     if isinstance(value, int):
-        return f"a number ({value})"
+        return f"a number ({excerpt(str(value))})"
     if isinstance(value, float):
         return f"a decimal number ({value})"
     if isinstance(value, str):

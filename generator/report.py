@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from itertools import groupby
 from typing import TYPE_CHECKING
@@ -16,15 +17,46 @@ if TYPE_CHECKING:  # only its fields are read; rendering's imports stay out of `
     from generator.render import Origin
 
 FORMATS = ("text", "json", "github")
+#: Problems of one kind that a report for people prints; the rest are counted. A generated file with the same
+#: mistake in 200,000 records needs a handful of examples, not 200,000 lines.
+SHOWN_PER_KIND = 50
 
 
 def render(problems: Sequence[Problem], output_format: str, *, subject: str) -> str:
-    """The whole report; `subject` names what was checked, for the closing summary line."""
+    """The whole report; `subject` names what was checked, for the closing summary line.
+
+    JSON, for programs, lists every problem; text and GitHub annotations show `SHOWN_PER_KIND` of each kind.
+    """
     if output_format == "json":
         return json.dumps([_as_dict(problem) for problem in problems], indent=2, ensure_ascii=False) + "\n"
-    if output_format == "github":
-        return "".join(_github_line(problem) + "\n" for problem in problems) + _summary(problems, subject) + "\n"
-    return "".join(problem.text() + "\n" for problem in problems) + _summary(problems, subject) + "\n"
+    line = _github_line if output_format == "github" else Problem.text
+    body = "".join((item if isinstance(item, str) else line(item)) + "\n" for item in _capped(problems))
+    return body + _summary(problems, subject) + "\n"
+
+
+# The field a message starts with (`tasks[3].owner: `), and the values it quotes or counts.
+_FIELD = re.compile(r"^[A-Za-z_]+(?:\[\d+\]|\.[^\s:]+)*: ")
+_VALUE = re.compile(r"'[^']*'|[0-9][0-9,.]*")
+_LOOP = re.compile(r"…(?: → …)+")  # a loop of any length is one kind
+
+
+def kind_of(problem: Problem) -> tuple[str, str]:
+    """What a problem says, with its field and values taken out: ('error', "unknown role …")."""
+    shape = _VALUE.sub("…", _FIELD.sub("", problem.message, count=1))
+    return problem.severity, _LOOP.sub("…", shape)
+
+
+def _capped(problems: Sequence[Problem]) -> Iterator[Problem | str]:
+    """The problems in their order, each kind cut off after its first few with a line counting the rest."""
+    kinds = [kind_of(problem) for problem in problems]
+    totals = Counter(kinds)
+    shown: Counter[tuple[str, str]] = Counter()
+    for problem, kind in zip(problems, kinds, strict=True):
+        shown[kind] += 1
+        if shown[kind] <= SHOWN_PER_KIND:
+            yield problem
+        if shown[kind] == SHOWN_PER_KIND and totals[kind] > SHOWN_PER_KIND:
+            yield f"... and {totals[kind] - SHOWN_PER_KIND:,} more of this kind: {kind[1]}"
 
 
 def _summary(problems: Sequence[Problem], subject: str) -> str:

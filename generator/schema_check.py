@@ -24,6 +24,20 @@ from generator.yamlsafe import SMART_QUOTE_HINT, SMART_QUOTES
 
 SCHEMA_SUFFIX = ".schema.json"
 COMMON_SCHEMA = f"common{SCHEMA_SUFFIX}"
+#: Our keyword for a number field that must be written as a whole number: JSON Schema's "integer" also
+#: accepts 1699.0, which YAML reads as a decimal number, and which Python then takes for the task 1699.
+WRITTEN_AS_INTEGER = "x-written-as-integer"
+
+
+class _WrittenAsInteger:
+    """Refuses a decimal number (1699.0) where the schema asks for a whole number written as one."""
+
+    def __init__(self, parent_schema: dict[str, Any], value: Any, schema_path: list[str | int]) -> None:
+        self.enabled = value is True
+
+    def validate(self, instance: Any) -> None:
+        if self.enabled and isinstance(instance, float) and instance.is_integer():  # 1699.5 fails "integer"
+            raise ValueError("a decimal number where a whole number is expected")
 
 
 def schema_names() -> list[str]:
@@ -39,7 +53,9 @@ def read_schema(name: str) -> dict[str, Any]:
 def validator_for(stem: str) -> jsonschema_rs.Draft202012Validator:
     """A compiled validator; `common.schema.json` is found by its `$id`, as an editor finds it online."""
     registry = jsonschema_rs.Registry([(read_schema(name)["$id"], read_schema(name)) for name in schema_names()])
-    return jsonschema_rs.Draft202012Validator(read_schema(f"{stem}{SCHEMA_SUFFIX}"), registry=registry)
+    return jsonschema_rs.Draft202012Validator(
+        read_schema(f"{stem}{SCHEMA_SUFFIX}"), registry=registry, keywords={WRITTEN_AS_INTEGER: _WrittenAsInteger}
+    )
 
 
 def check_schemas(loaded: LoadedData) -> list[Problem]:
@@ -177,7 +193,7 @@ def _unknown_field(data_file: DataFile, path: tuple[Any, ...], key: str, allowed
         hint = f"did you mean '{close[0]}'?"
     else:
         hint = f"allowed: {', '.join(allowed)}"
-    return _at(data_file, (*path, key), f"{_where(path)}unknown {what} '{key}'", hint, key=True)
+    return _at(data_file, (*path, key), f"{_where(path)}unknown {what} {show_value(key)}", hint, key=True)
 
 
 _TYPE_WORDS = {
@@ -209,7 +225,14 @@ def _wording(kind: str, error: jsonschema_rs.ValidationError, schema: dict[str, 
     if kind == "pattern":
         return f"{show_value(value)} is not in the expected form", _pattern_hint(value, hint)
     if kind == "maxLength":
-        return f"{show_value(value)} is longer than {schema.get('maxLength')} characters", hint
+        return f"is {len(value):,} characters long; at most {schema.get('maxLength'):,} are allowed", hint
+    if kind == "maximum":
+        return f"{show_value(value)} is above the maximum of {schema.get('maximum'):,}", hint
+    if kind == WRITTEN_AS_INTEGER:
+        return (
+            f"must be a whole number, not a decimal number ({value})",
+            f"write {value:.0f} without the decimal point; YAML reads {value} as a different kind of number",
+        )
     if kind == "minItems":
         return "must not be an empty list", hint or "add an item, or remove the field"
     if kind == "minProperties":

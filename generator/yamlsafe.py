@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from yaml._yaml import CParser  # libyaml's parser; PyYAML's wheels ship it compiled
 
-from generator.errors import Problem, YamlLoadError
+from generator.errors import Problem, YamlLoadError, clip
 
 Path = tuple[Any, ...]
 
@@ -404,7 +404,7 @@ class _Builder:
         elif text in frame.key_lines:
             self._problem(
                 event,
-                f"duplicate key '{text}' (first written on line {frame.key_lines[text]})",
+                f"duplicate key '{clip(text)}' (first written on line {frame.key_lines[text]})",
                 "YAML keeps only one value per key: merge the two lines into one that says what both mean",
             )
             return _NO_KEY
@@ -443,7 +443,8 @@ class _Builder:
             if tag == NULL and text in ("", "~", "null", "Null", "NULL"):
                 return None
         except ValueError:
-            self._problem(event, f"'{text}' cannot be read as {_short_tag(tag)}", "remove the tag or fix the value")
+            message = f"'{clip(text)}' cannot be read as {_short_tag(tag)}"
+            self._problem(event, message, "remove the tag or fix the value")
             return text
         self._problem(event, f"the tag '{_short_tag(tag)}' is not allowed", _TAG_HINT)
         return None
