@@ -151,6 +151,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             [Path(self.config.templates_dir)],
             # the offline plugin turns directory URLs off in its own on_config, which may run after this one
             url_style="directory" if config.use_directory_urls and not self.offline else "file",
+            site_url=config.site_url or "",
         )
         self.site_map = renderer.site_map
         # Rendering starts now, on the other core, while MkDocs reads the theme and the docs folder and then
