@@ -43,8 +43,12 @@ TEMPLATES = Path(__file__).parent / "templates"
 SCHEMAS = Path(__file__).parent / "schemas"
 IFRAME_WORKER = Path(__file__).parent / "vendor" / "iframe-worker" / "shim.js"
 log = logging.getLogger("mkdocs.plugins.playbook")
-#: Our own script and stylesheet: the catalogue's filters, the runbooks' print layout.
-ASSETS = {"assets/playbook/catalogue.js": "catalogue.js", "assets/playbook/playbook.css": "playbook.css"}
+#: Our own scripts and stylesheet: the catalogue's filters, the runbooks' ticks, the print layout.
+ASSETS = {
+    "assets/playbook/catalogue.js": "catalogue.js",
+    "assets/playbook/runbook.js": "runbook.js",
+    "assets/playbook/playbook.css": "playbook.css",
+}
 #: Where the offline bundle carries the worker shim; the name must contain "iframe-worker", which is how
 #: Material's offline plugin sees that a shim is there already and does not add its unpkg.com copy.
 IFRAME_WORKER_URI = "assets/vendor/iframe-worker/shim.js"
@@ -137,6 +141,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         config.copyright = footer_html(self.loaded.catalogue, config.copyright)
         self.offline = offline_enabled(config)
         config.extra_javascript.append("assets/playbook/catalogue.js")
+        config.extra_javascript.append("assets/playbook/runbook.js")
         config.extra_css.append("assets/playbook/playbook.css")
         if self.offline:
             # Opened from disk, a page must fetch nothing: no unpkg.com shim, and no repository widget, whose
