@@ -67,6 +67,9 @@ class Page:
     origin: Origin | None = None
     #: Continuation pages of a listing hold nothing a search should find twice.
     searchable: bool = True
+    #: How much search favours the page (Material's `search.boost`): an entity's own page over the pages that
+    #: mention it, so its exact name finds it first.
+    boost: int = 1
 
     def markdown(self) -> str:
         """The page as a Markdown file: front matter (tags, HTML-escaped since the theme prints them raw)."""
@@ -77,6 +80,8 @@ class Page:
             )
         if not self.searchable:
             meta += "search:\n  exclude: true\n"
+        elif self.boost != 1:
+            meta += f"search:\n  boost: {self.boost}\n"
         return f"---\n{meta}---\n\n{self.body}" if meta else self.body
 
 
@@ -96,9 +101,13 @@ class PagePlan:
     #: The record the page shows, as (collection, index): its place in the data is the page's origin.
     shows: tuple[str, int] | None = None
     searchable: bool = True
+    boost: int = 1
 
 
 OriginLookup = Callable[[str, int], Origin | None]
+
+#: Search's boost for the page of an option, a role, a source and every other entity but a task.
+ENTITY_BOOST = 10
 
 LIMIT_NOTICES = {
     "retired": ("warning", "no longer applies"),
@@ -163,7 +172,7 @@ class SiteRenderer:
             body = self._render(plan.template, plan.src_uri, **plan.context())
         except Exception as err:  # an override template can fail in any way its expressions can
             raise DataError([self._template_problem(err, plan.src_uri)], "templates") from None
-        return Page(plan.src_uri, body, plan.tags, self.origin(plan), plan.searchable)
+        return Page(plan.src_uri, body, plan.tags, self.origin(plan), plan.searchable, plan.boost)
 
     def origin(self, plan: PagePlan) -> Origin | None:
         """Where the page's record is written. Finding lines means reading the data file again, so a build
@@ -233,6 +242,7 @@ class SiteRenderer:
         *,
         tags: tuple[str, ...] = (),
         shows: tuple[str, int] | None = None,
+        boost: int = 1,
         **context: Any,
     ) -> Iterator[PagePlan]:
         """The page, and as many continuation pages as its longest list needs; each gets its share of every list.
@@ -244,7 +254,7 @@ class SiteRenderer:
             pager = Pager(src_uri, number, count)
             chunks = {name: items[pager.offset : pager.offset + PER_PAGE] for name, items in lists.items()}
             variables = partial(dict, pager=pager, lists=chunks, **context)
-            yield PagePlan(pager.uri, template, variables, tags if pager.first else (), shows, pager.first)
+            yield PagePlan(pager.uri, template, variables, tags if pager.first else (), shows, pager.first, boost)
 
     def _index_plans(self) -> Iterator[PagePlan]:
         for collection, src_uri in SECTION_INDEXES.items():
@@ -323,6 +333,8 @@ class SiteRenderer:
                     self._lists(collection, record),
                     tags=self.tags(collection, record),
                     shows=(collection, index),
+                    # Thousands of task pages name a role or a source; the entity's own page must come first.
+                    boost=1 if collection == "tasks" else ENTITY_BOOST,
                     record=record,
                 )
 
@@ -375,7 +387,10 @@ class RoleScope:
             return Markdown("")
         if searchable:
             return Markdown("\n".join(blocks) + "\n")
-        return Markdown("<div data-search-exclude markdown>\n\n" + "\n".join(blocks) + "\n</div>\n")
+        # A <section>, not a <div>: Material's search parser tells elements apart by tag name alone, so the first
+        # admonition <div> to close would end a <div>'s exclusion and let the notices after it into the index.
+        opening = '<section class="playbook-notices" data-search-exclude markdown>'
+        return Markdown(f"{opening}\n\n" + "\n".join(blocks) + "\n</section>\n")
 
     def stand_in(self, role_id: str, source_id: str) -> Markdown:
         """For a step of a retired role in a migration from a source it no longer applies to: who does the
