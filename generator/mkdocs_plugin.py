@@ -43,10 +43,11 @@ TEMPLATES = Path(__file__).parent / "templates"
 SCHEMAS = Path(__file__).parent / "schemas"
 IFRAME_WORKER = Path(__file__).parent / "vendor" / "iframe-worker" / "shim.js"
 log = logging.getLogger("mkdocs.plugins.playbook")
-#: Our own scripts and stylesheet: the catalogue's filters, the runbooks' ticks, the print layout.
+#: Our own scripts and stylesheet: the catalogue's filters, the runbooks' ticks and the task jump box, the print
+#: layout.
 ASSETS = {
     "assets/playbook/catalogue.js": "catalogue.js",
-    "assets/playbook/runbook.js": "runbook.js",
+    "assets/playbook/reader.js": "reader.js",
     "assets/playbook/playbook.css": "playbook.css",
 }
 #: Where the offline bundle carries the worker shim; the name must contain "iframe-worker", which is how
@@ -141,7 +142,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         config.copyright = footer_html(self.loaded.catalogue, config.copyright)
         self.offline = offline_enabled(config)
         config.extra_javascript.append("assets/playbook/catalogue.js")
-        config.extra_javascript.append("assets/playbook/runbook.js")
+        config.extra_javascript.append("assets/playbook/reader.js")
         config.extra_css.append("assets/playbook/playbook.css")
         if self.offline:
             # Opened from disk, a page must fetch nothing: no unpkg.com shim, and no repository widget, whose

@@ -228,6 +228,8 @@ class SiteRenderer:
             r=self.relations,
             c=self.catalogue,
             notices=scope.notices,
+            # The address of a task's page with `{id}` for its number, as built, for the task index's jump box.
+            task_href=linker.page_href("tasks/{id}.md"),
             stand_in=scope.stand_in,
             flow=flow,
             options_grid=options_grid,
@@ -260,6 +262,8 @@ class SiteRenderer:
         for collection, src_uri in SECTION_INDEXES.items():
             lists = {"tasks": self.relations.task_order} if collection == "tasks" else {}
             yield from self._paged(f"{collection}_index.md.j2", src_uri, lists)
+        by_number = sorted(self.catalogue.records("tasks"), key=lambda task: task["id"])
+        yield from self._paged("tasks_by_number.md.j2", "tasks/by-number.md", {"tasks": by_number})
         yield PagePlan("glossary.md", "glossary.md.j2")
         yield PagePlan("provenance.md", "provenance.md.j2")
         yield PagePlan("downloads.md", "downloads.md.j2", partial(dict, collections=COLLECTIONS))
