@@ -231,6 +231,7 @@ class SiteRenderer:
             # The address of a task's page with `{id}` for its number, as built, for the task index's jump box.
             task_href=linker.page_href("tasks/{id}.md"),
             stand_in=scope.stand_in,
+            only=scope.only,
             flow=flow,
             options_grid=options_grid,
             **context,
@@ -403,6 +404,14 @@ class RoleScope:
         if limit is None or self.relations.role_applies(role_id, source_id):
             return Markdown("")
         return Markdown(f"retired for {escape_markdown(self._source_name(source_id))}: now {self.replacement(limit)}")
+
+    def only(self, role_id: str) -> Markdown:
+        """` (IMAP only)` after a retired role's name wherever it is listed without a source in view; else empty."""
+        limit = self.relations.retirement(role_id)
+        kept = limit.get("except_sources", []) if limit else []
+        if not kept:
+            return Markdown("")
+        return Markdown(f" ({escape_markdown(_names([self._source_name(source) for source in kept]))} only)")
 
     def replacement(self, limit: Record) -> Markdown:
         """ "the Migration Hub Learning Center's guidance, with the Migration Support Team for questions"."""
