@@ -109,8 +109,8 @@ OriginLookup = Callable[[str, int], Origin | None]
 #: Search's boost for the page of an option, a role, a source and every other entity but a task.
 ENTITY_BOOST = 10
 
+#: How a limit other than a retirement is shown: admonition kind, and what its title says of the role.
 LIMIT_NOTICES = {
-    "retired": ("warning", "no longer applies"),
     "opt-in-only": ("note", "availability"),
     "does-not": ("info", "where the role stops"),
 }
@@ -403,7 +403,10 @@ class RoleScope:
         limit = self.relations.retirement(role_id)
         if limit is None or self.relations.role_applies(role_id, source_id):
             return Markdown("")
-        return Markdown(f"retired for {escape_markdown(self._source_name(source_id))}: now {self.replacement(limit)}")
+        where = escape_markdown(self._source_name(source_id))
+        if not limit.get("replaced_by"):
+            return Markdown(f"retired for {where}; the source page names nothing in its place")
+        return Markdown(f"retired for {where}: now {self.replacement(limit)}")
 
     def only(self, role_id: str) -> Markdown:
         """` (IMAP only)` after a retired role's name wherever it is listed without a source in view; else empty."""
@@ -414,10 +417,9 @@ class RoleScope:
         return Markdown(f" ({escape_markdown(_names([self._source_name(source) for source in kept]))} only)")
 
     def replacement(self, limit: Record) -> Markdown:
-        """ "the Migration Hub Learning Center's guidance, with the Migration Support Team for questions"."""
-        replaced = limit.get("replaced_by")
-        if not replaced:
-            return Markdown("no one: the source page names no replacement")
+        """ "the Migration Hub Learning Center's guidance, with the Migration Support Team for questions"; for a
+        limit with a `replaced_by` only."""
+        replaced = limit["replaced_by"]
         text = f"the {escape_markdown(replaced['guidance'])}'s guidance"
         if replaced.get("questions_to"):
             text += f", with the {self.linker.to('roles', replaced['questions_to'])} for questions"
@@ -444,10 +446,14 @@ class RoleScope:
             )
         names = _names([self._source_name(source) for source in retired])
         title = f"{role['name']}: retired for {names} migrations" if not applies else self._retired_title(role, kept)
-        who = Markdown(
-            f"For {escape_markdown(names)}, its work now goes to {self.replacement(limit)}. The source page says "
-            "this of the role's work as a whole and names no new owner for each task; the site applies it to each "
-            "of the role's steps, which is our reading."
+        who = (
+            Markdown(
+                f"For {escape_markdown(names)}, its work now goes to {self.replacement(limit)}. The source page "
+                "says this of the role's work as a whole and names no new owner for each task; the site applies it "
+                "to each of the role's steps, which is our reading."
+            )
+            if limit.get("replaced_by")
+            else Markdown(f"For {escape_markdown(names)}, the source page names nothing in its place.")
         )
         still = (
             Markdown(f"For {escape_markdown(_names([self._source_name(s) for s in applies]))} it still does the work.")

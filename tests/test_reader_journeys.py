@@ -545,3 +545,35 @@ def test_fact_sources_link_their_originals_from_the_sources_page_and_every_foote
             assert "none we could establish" in provenance.text
     assert provenance.text.startswith("Sources of facts")
     assert "migration sources" in provenance.text.lower()
+
+
+def rendered(data_dir: Path, src_uri: str) -> str:
+    renderer = SiteRenderer(load_valid_catalogue(data_dir))
+    return next(renderer.render(plan).body for plan in renderer.plan() if plan.src_uri == src_uri)
+
+
+def test_without_a_replacement_in_the_data_the_site_names_none(tmp_path: Path):
+    shutil.copytree(REPO / "data", tmp_path / "data")
+    roles = tmp_path / "data" / "roles.yml"
+    text = roles.read_text()
+    block = "        replaced_by:\n          guidance: Migration Hub Learning Center\n          questions_to: mst\n"
+    assert block in text
+    roles.write_text(text.replace(block, "", 1))
+
+    runbook = rendered(tmp_path / "data", "runbooks/sources/google-drive.md")
+    assert "retired for Google Drive; the source page names nothing in its place" in runbook
+    assert "Learning Center's guidance" not in runbook
+
+
+def test_a_hostile_source_name_stays_text_in_the_per_source_notices(tmp_path: Path):
+    shutil.copytree(REPO / "data", tmp_path / "data")
+    migration = tmp_path / "data" / "migration.yml"
+    hostile = "Google *Drive* [x](javascript:y) <b>"
+    migration.write_text(migration.read_text().replace("name: Google Drive", f"name: '{hostile}'", 1))
+
+    runbook = rendered(tmp_path / "data", "runbooks/sources/google-drive.md")
+    notices = [line for line in runbook.splitlines() if "retired for" in line]
+    assert len(notices) > 1
+    for line in notices:  # every bracket and star escaped, every angle bracket an entity
+        assert r"Google \*Drive\* \[x\](javascript:y) &lt;b&gt;" in line
+        assert not re.search(r"(?<!\\)\[x(?<!\\)\]\(", line) and "<b>" not in line
