@@ -232,6 +232,7 @@ class SiteRenderer:
             task_href=linker.page_href("tasks/{id}.md"),
             stand_in=scope.stand_in,
             only=scope.only,
+            replacement=scope.replacement,
             flow=flow,
             options_grid=options_grid,
             **context,
