@@ -141,6 +141,12 @@ def built_path(src_uri: str, url_style: str) -> str:
     return stem + "/index.html"
 
 
+def public_url(site_url: str, src_uri: str) -> str:
+    """Where a page is published: `https://…/site/runbooks/sources/box/` for `runbooks/sources/box.md`."""
+    path = built_path(src_uri, "directory").removesuffix("index.html")
+    return site_url.rstrip("/") + "/" + path
+
+
 class SiteMap:
     """Every entity's address, including those whose place on a paged listing depends on their position.
 

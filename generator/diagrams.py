@@ -42,20 +42,21 @@ HEAD_GAP = 14
 BOX_GAP = 12
 STRIPE = 6
 PAD = 8
-TITLE_FONT, TITLE_LINE, TITLE_LINES = 14, 17, 3
-OWNER_FONT = 11
+TITLE_FONT, TITLE_LINE, TITLE_LINES = 14, 17, 5
+OWNER_FONT, OWNER_LINE, OWNER_LINES = 11, 13, 2
 HEAD_FONT = 15
 MORE_H = 36
 MORE_FILL = "#f4f6f7"
 MIN_WIDTH = 480
 LEGEND_FONT, LEGEND_ROW = 12, 22
+LEGEND_NAME_CHARS = 80
 #: Average glyph width as a share of the font size, to guess how much text fits (an SVG cannot measure its text).
 GLYPH = 0.52
 
 # Layout of the options grid.
 GRID_ROW = 30
 GRID_HEAD = 40
-GRID_NAME_CHARS = 30
+GRID_NAME_CHARS, GRID_NAME_LINES, GRID_LINE = 30, 2, 16
 GRID_PHASE_CHARS = 12
 GRID_FONT = 13
 
@@ -144,7 +145,12 @@ def _figure(width: int, height: int, title: str, label: str, body: list[str], ki
         )
         + ">"
     )
-    lines = ['<div class="playbook-diagram">', svg, _title(title), *body, "</svg>", "</div>"]
+    # Too wide for a narrow column, the picture scrolls sideways rather than shrink its text out of reach: the
+    # box is a labelled region that takes the keyboard focus (so arrow keys scroll it), with a visible hint
+    # that the stylesheet shows only where the column is narrower than the picture.
+    region = _attrs(class_="playbook-diagram", role="region", aria_label=f"{label} (scrolls sideways)", tabindex="0")
+    hint = '<p class="playbook-diagram__hint" aria-hidden="true">Scroll sideways to see the whole picture.</p>'
+    lines = [f"<div{region}>", hint, svg, _title(title), *body, "</svg>", "</div>"]
     return Markdown("\n\n" + "\n".join(lines) + "\n\n")
 
 
@@ -217,16 +223,17 @@ def migration_flow(
         bottom = max(bottom, y)
 
     width = max(2 * MARGIN + len(stages) * COL_W + max(0, len(stages) - 1) * COL_GAP, MIN_WIDTH)
-    legend, legend_height = _legend(catalogue, linker, colours, owners_shown, bottom + 6, width)
+    arrows = _arrows(tasks, boxes)
+    legend, legend_height = _legend(catalogue, linker, colours, owners_shown, bottom + 6, width, bool(arrows))
     height = bottom + 6 + legend_height + MARGIN
     label = (
         f"{_text(title)}: {_plural(len(stages), 'stage')} in order, {len(boxes)} of {_plural(len(tasks), 'task')}"
-        " shown, coloured by owner; arrows run from a task to the tasks that wait on it"
+        " shown, coloured by owner" + ("; arrows run from a task to the tasks that wait on it" if arrows else "")
     )
     arrow_style = _attrs(fill="none", stroke="currentColor", stroke_opacity="0.55", stroke_width="1.5")
     body = [
         f"<g{_attrs(class_='dependencies')}{arrow_style}>",
-        *_arrows(tasks, boxes),
+        *arrows,
         "</g>",
         f"<g{_attrs(class_='stages', fill=INK)}>",
         *heads,
@@ -260,7 +267,10 @@ def _task_box(task: Record, owner: Record, colour: str, linker: Linker, x: int, 
     task_title = _text(task.get("title", ""))
     owner_name = _text(owner.get("name", task["owner"]))
     lines = _wrap(f"{task['id']} · {task_title}", _chars(inner, TITLE_FONT), TITLE_LINES)
-    height = PAD + len(lines) * TITLE_LINE + OWNER_FONT + PAD + 4
+    # A name is never cut where it can wrap: "Migration Velocity Manager" takes two lines in a narrow box.
+    owner_lines = _wrap(owner_name, _chars(inner, OWNER_FONT), OWNER_LINES)
+    owner_top = PAD + len(lines) * TITLE_LINE
+    height = owner_top + len(owner_lines) * OWNER_LINE + PAD
     svg = (
         f"<a{_attrs(href=linker.href('tasks', task), class_='task', data_task=task['id'])}>"
         + _title(_task_tooltip(task, task_title, owner_name))
@@ -272,8 +282,12 @@ def _task_box(task: Record, owner: Record, colour: str, linker: Linker, x: int, 
             f"<text{_attrs(x=0, y=PAD + TITLE_LINE * (n + 1) - 4)}>{escape_html(line)}</text>"
             for n, line in enumerate(lines)
         )
-        + f"<text{_attrs(x=0, y=height - PAD, font_size=OWNER_FONT, fill=MUTED)}>"
-        + f"{escape_html(_fit(owner_name, _chars(inner, OWNER_FONT)))}</text></svg></a>"
+        + "".join(
+            f"<text{_attrs(x=0, y=owner_top + OWNER_LINE * (n + 1) - 2, font_size=OWNER_FONT, fill=MUTED)}>"
+            + f"{escape_html(line)}</text>"
+            for n, line in enumerate(owner_lines)
+        )
+        + "</svg></a>"
     )
     return height, svg
 
@@ -342,16 +356,23 @@ def _head(x: int, y: int, pointing: int) -> str:
 
 
 def _legend(
-    catalogue: Catalogue, linker: Linker, colours: dict[str, str], owners: set[str], y: int, width: int
+    catalogue: Catalogue,
+    linker: Linker,
+    colours: dict[str, str],
+    owners: set[str],
+    y: int,
+    width: int,
+    arrows: bool = True,
 ) -> tuple[list[str], int]:
-    """The owners drawn, in roles.yml order, each linking to its role page, then what an arrow means; wrapped to
-    the diagram's width. Returns the SVG lines and the height they take."""
+    """The owners drawn, in roles.yml order, each linking to its role page, then what an arrow means if any is
+    drawn; wrapped to the diagram's width. Returns the SVG lines and the height they take."""
     entries: list[tuple[int, Callable[[int, int], str]]] = []
     for role in catalogue.records("roles"):
         if role["id"] in owners:
             entries.append(_role_entry(role, colours[role["id"]], linker.href("roles", role)))
     key = "the task an arrow points to waits on the one it starts from"
-    entries.append((34 + int(len(key) * LEGEND_FONT * GLYPH), lambda x, top: _arrow_key(x, top, key)))
+    if arrows:
+        entries.append((34 + int(len(key) * LEGEND_FONT * GLYPH), lambda x, top: _arrow_key(x, top, key)))
 
     lines = [f"<g{_attrs(class_='legend', font_size=LEGEND_FONT, fill='currentColor')}>"]
     lines.append(f"<text{_attrs(x=MARGIN, y=y + 15, font_weight='bold')}>Owner:</text>")
@@ -368,7 +389,7 @@ def _legend(
 
 
 def _role_entry(role: Record, colour: str, href: str) -> tuple[int, Callable[[int, int], str]]:
-    name = _fit(_text(role["name"]), 40)
+    name = _text(role["name"])[:LEGEND_NAME_CHARS]  # a bound on hostile data; no role name comes near it
 
     def draw(x: int, top: int) -> str:
         return (
@@ -428,19 +449,26 @@ def options_lifecycle(
         name = _text(option["name"])
         href = linker.href("options", option)
         helps = set(option.get("lifecycle_phases", []))
+        # A long name wraps onto a second line (and its row grows) rather than being cut.
+        lines = _wrap(name, GRID_NAME_CHARS, GRID_NAME_LINES)
+        row = GRID_ROW + (len(lines) - 1) * GRID_LINE
         body.append(
-            f"<rect{_attrs(x=MARGIN, y=y, width=left - MARGIN + len(phases) * cell_w, height=GRID_ROW)}"
+            f"<rect{_attrs(x=MARGIN, y=y, width=left - MARGIN + len(phases) * cell_w, height=row)}"
             + f"{_attrs(fill='currentColor', fill_opacity='0.04')}/>"
         )
         body.append(
             f"<a{_attrs(href=href, class_='option', data_option=option['id'])}>"
             + _title(f"Option: {name}")
-            + f"<rect{_attrs(x=MARGIN, y=y + 3, width=name_w, height=GRID_ROW - 6, rx=4, fill=HEADER_FILL)}/>"
-            + f"<svg{_attrs(x=MARGIN, y=y, width=name_w, height=GRID_ROW)}>"
-            + f"<text{_attrs(x=PAD, y=20, fill=INK)}>{escape_html(_fit(name, GRID_NAME_CHARS))}</text></svg></a>"
+            + f"<rect{_attrs(x=MARGIN, y=y + 3, width=name_w, height=row - 6, rx=4, fill=HEADER_FILL)}/>"
+            + f"<svg{_attrs(x=MARGIN, y=y, width=name_w, height=row)}>"
+            + "".join(
+                f"<text{_attrs(x=PAD, y=20 + n * GRID_LINE, fill=INK)}>{escape_html(line)}</text>"
+                for n, line in enumerate(lines)
+            )
+            + "</svg></a>"
         )
         for column, phase in enumerate(phases):
-            cx, cy = left + column * cell_w + cell_w // 2, y + GRID_ROW // 2
+            cx, cy = left + column * cell_w + cell_w // 2, y + row // 2
             if phase["id"] in helps:
                 body.append(
                     f"<a{_attrs(href=href, class_='mark', data_option=option['id'], data_phase=phase['id'])}>"
@@ -451,7 +479,7 @@ def options_lifecycle(
                 body.append(
                     f"<circle{_attrs(cx=cx, cy=cy, r=3, fill='none', stroke='currentColor', stroke_opacity='0.35')}/>"
                 )
-        y += GRID_ROW
+        y += row
     hidden = len(options) - len(shown)
     if hidden > 0:
         more = _plural(hidden, "more option")

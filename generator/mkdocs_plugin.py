@@ -43,8 +43,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 SCHEMAS = Path(__file__).parent / "schemas"
 IFRAME_WORKER = Path(__file__).parent / "vendor" / "iframe-worker" / "shim.js"
 log = logging.getLogger("mkdocs.plugins.playbook")
-#: Our own script and stylesheet: the catalogue's filters, the runbooks' print layout.
-ASSETS = {"assets/playbook/catalogue.js": "catalogue.js", "assets/playbook/playbook.css": "playbook.css"}
+#: Our own scripts and stylesheet: the catalogue's filters, the runbooks' ticks and the task jump box, the print
+#: layout.
+ASSETS = {
+    "assets/playbook/catalogue.js": "catalogue.js",
+    "assets/playbook/reader.js": "reader.js",
+    "assets/playbook/playbook.css": "playbook.css",
+}
 #: Where the offline bundle carries the worker shim; the name must contain "iframe-worker", which is how
 #: Material's offline plugin sees that a shim is there already and does not add its unpkg.com copy.
 IFRAME_WORKER_URI = "assets/vendor/iframe-worker/shim.js"
@@ -137,6 +142,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         config.copyright = footer_html(self.loaded.catalogue, config.copyright)
         self.offline = offline_enabled(config)
         config.extra_javascript.append("assets/playbook/catalogue.js")
+        config.extra_javascript.append("assets/playbook/reader.js")
         config.extra_css.append("assets/playbook/playbook.css")
         if self.offline:
             # Opened from disk, a page must fetch nothing: no unpkg.com shim, and no repository widget, whose
@@ -151,6 +157,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             [Path(self.config.templates_dir)],
             # the offline plugin turns directory URLs off in its own on_config, which may run after this one
             url_style="directory" if config.use_directory_urls and not self.offline else "file",
+            site_url=config.site_url or "",
         )
         self.site_map = renderer.site_map
         # Rendering starts now, on the other core, while MkDocs reads the theme and the docs folder and then

@@ -96,6 +96,7 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("self_service_resources", "option", "options"),
     Reference("focus_areas", "group", "focus_area_groups"),
     Reference("roles", "limits.*.except_sources.*", "migration_sources"),
+    Reference("roles", "limits.*.replaced_by.questions_to", "roles"),
     Reference("tasks", "owner", "roles"),
     Reference("tasks", "stage", "migration_stages"),
     Reference("tasks", "sources.*", "migration_sources"),

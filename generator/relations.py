@@ -139,6 +139,17 @@ class Relations:
             roles += [r for r in [citation.responsibility["role"], *citation.responsibility.get("involves", [])]]
         return list(dict.fromkeys(roles))
 
+    def retirement(self, role_id: str) -> Record | None:
+        """The role's "retired" limit, if it has one."""
+        role = self.catalogue.index("roles").get(role_id, {})
+        return next((limit for limit in role.get("limits", []) if limit["kind"] == "retired"), None)
+
+    def role_applies(self, role_id: str, source_id: str) -> bool:
+        """Whether the role still takes part in a migration from this source: a retired role only where its
+        limit makes an exception."""
+        limit = self.retirement(role_id)
+        return limit is None or source_id in limit.get("except_sources", [])
+
     @cached_property
     def options_by_phase(self) -> dict[str, list[Record]]:
         return group_by(self.records("options"), "lifecycle_phases")

@@ -22,7 +22,17 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
-from generator.addresses import OWN_PAGES, PER_PAGE, SECTION_INDEXES, Linker, SiteMap, address, continuation_uri
+from generator import __version__
+from generator.addresses import (
+    OWN_PAGES,
+    PER_PAGE,
+    SECTION_INDEXES,
+    Linker,
+    SiteMap,
+    address,
+    continuation_uri,
+    public_url,
+)
 from generator.diagrams import migration_flow, options_lifecycle
 from generator.errors import DataError, PlaybookError, Problem
 from generator.escape import Markdown, escape_html, escape_markdown, markdown_link
@@ -57,6 +67,9 @@ class Page:
     origin: Origin | None = None
     #: Continuation pages of a listing hold nothing a search should find twice.
     searchable: bool = True
+    #: How much search favours the page (Material's `search.boost`): an entity's own page over the pages that
+    #: mention it, so its exact name finds it first.
+    boost: int = 1
 
     def markdown(self) -> str:
         """The page as a Markdown file: front matter (tags, HTML-escaped since the theme prints them raw)."""
@@ -67,6 +80,8 @@ class Page:
             )
         if not self.searchable:
             meta += "search:\n  exclude: true\n"
+        elif self.boost != 1:
+            meta += f"search:\n  boost: {self.boost}\n"
         return f"---\n{meta}---\n\n{self.body}" if meta else self.body
 
 
@@ -86,12 +101,16 @@ class PagePlan:
     #: The record the page shows, as (collection, index): its place in the data is the page's origin.
     shows: tuple[str, int] | None = None
     searchable: bool = True
+    boost: int = 1
 
 
 OriginLookup = Callable[[str, int], Origin | None]
 
+#: Search's boost for the page of an option, a role, a source and every other entity but a task.
+ENTITY_BOOST = 10
+
+#: How a limit other than a retirement is shown: admonition kind, and what its title says of the role.
 LIMIT_NOTICES = {
-    "retired": ("warning", "no longer applies"),
     "opt-in-only": ("note", "availability"),
     "does-not": ("info", "where the role stops"),
 }
@@ -113,10 +132,16 @@ def make_environment(override_dirs: list[Path]) -> Environment:
     return environment
 
 
-def admonition(kind: str, title: object, text: object) -> Markdown:
+def admonition(kind: str, title: object, *paragraphs: object) -> Markdown:
     """A Material admonition; the title sits in double quotes, so quotes in data must not end it early."""
     safe_title = str(escape_markdown(title)).replace('"', "&quot;")
-    return Markdown(f'!!! {kind} "{safe_title}"\n\n    {escape_markdown(text)}\n')
+    body = "\n\n".join(f"    {escape_markdown(text)}" for text in paragraphs if text)
+    return Markdown(f'!!! {kind} "{safe_title}"\n\n{body}\n')
+
+
+def _names(names: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 @dataclass
@@ -126,6 +151,8 @@ class SiteRenderer:
     override_dirs: list[Path] = field(default_factory=list)
     #: How MkDocs names built pages: "directory" (tasks/3306/) or "file" (tasks/3306.html, the offline bundle).
     url_style: str = "directory"
+    #: Where the site is published (mkdocs.yml's `site_url`), for the address a printed page carries.
+    site_url: str = ""
 
     def __post_init__(self) -> None:
         self.relations = Relations(self.catalogue)
@@ -145,7 +172,7 @@ class SiteRenderer:
             body = self._render(plan.template, plan.src_uri, **plan.context())
         except Exception as err:  # an override template can fail in any way its expressions can
             raise DataError([self._template_problem(err, plan.src_uri)], "templates") from None
-        return Page(plan.src_uri, body, plan.tags, self.origin(plan), plan.searchable)
+        return Page(plan.src_uri, body, plan.tags, self.origin(plan), plan.searchable, plan.boost)
 
     def origin(self, plan: PagePlan) -> Origin | None:
         """Where the page's record is written. Finding lines means reading the data file again, so a build
@@ -195,11 +222,17 @@ class SiteRenderer:
         def options_grid() -> Markdown:
             return options_lifecycle(self.catalogue, linker)
 
+        scope = RoleScope(self.relations, linker)
         return self.environment.get_template(template).render(
             x=linker,
             r=self.relations,
             c=self.catalogue,
-            notices=self.notices,
+            notices=scope.notices,
+            # The address of a task's page with `{id}` for its number, as built, for the task index's jump box.
+            task_href=linker.page_href("tasks/{id}.md"),
+            stand_in=scope.stand_in,
+            only=scope.only,
+            replacement=scope.replacement,
             flow=flow,
             options_grid=options_grid,
             **context,
@@ -213,6 +246,7 @@ class SiteRenderer:
         *,
         tags: tuple[str, ...] = (),
         shows: tuple[str, int] | None = None,
+        boost: int = 1,
         **context: Any,
     ) -> Iterator[PagePlan]:
         """The page, and as many continuation pages as its longest list needs; each gets its share of every list.
@@ -224,12 +258,14 @@ class SiteRenderer:
             pager = Pager(src_uri, number, count)
             chunks = {name: items[pager.offset : pager.offset + PER_PAGE] for name, items in lists.items()}
             variables = partial(dict, pager=pager, lists=chunks, **context)
-            yield PagePlan(pager.uri, template, variables, tags if pager.first else (), shows, pager.first)
+            yield PagePlan(pager.uri, template, variables, tags if pager.first else (), shows, pager.first, boost)
 
     def _index_plans(self) -> Iterator[PagePlan]:
         for collection, src_uri in SECTION_INDEXES.items():
             lists = {"tasks": self.relations.task_order} if collection == "tasks" else {}
             yield from self._paged(f"{collection}_index.md.j2", src_uri, lists)
+        by_number = sorted(self.catalogue.records("tasks"), key=lambda task: task["id"])
+        yield from self._paged("tasks_by_number.md.j2", "tasks/by-number.md", {"tasks": by_number})
         yield PagePlan("glossary.md", "glossary.md.j2")
         yield PagePlan("provenance.md", "provenance.md.j2")
         yield PagePlan("downloads.md", "downloads.md.j2", partial(dict, collections=COLLECTIONS))
@@ -243,16 +279,24 @@ class SiteRenderer:
         yield PagePlan("runbooks/index.md", "runbooks_index.md.j2")
         relations = self.relations
         for source in self.catalogue.records("migration_sources"):
-            intro = f"Every task that applies to a {source['name']} migration."
+            intro = f"Every task that applies to a migration from {source['name']}."
             tasks = partial(relations.tasks_for_source, source["id"])
-            yield self._runbook(f"runbooks/sources/{source['id']}.md", f"{source['name']} migration", intro, tasks)
+            uri = f"runbooks/sources/{source['id']}.md"
+            yield self._runbook(uri, f"{source['name']} migration", intro, tasks, source=source["id"])
         for role in self.catalogue.records("roles"):
             intro = f"Every task the {role['name']} owns."
             tasks = partial(relations.tasks_by_owner.get, role["id"], [])
-            yield self._runbook(f"runbooks/roles/{role['id']}.md", role["name"], intro, tasks, role["id"])
+            yield self._runbook(f"runbooks/roles/{role['id']}.md", role["name"], intro, tasks, role=role["id"])
 
     def _runbook(
-        self, src_uri: str, title: str, intro: str, tasks_of: Callable[[], list[Record]], role: str | None = None
+        self,
+        src_uri: str,
+        title: str,
+        intro: str,
+        tasks_of: Callable[[], list[Record]],
+        *,
+        role: str | None = None,
+        source: str | None = None,
     ) -> PagePlan:
         def variables() -> dict[str, Any]:
             tasks = tasks_of()
@@ -263,12 +307,28 @@ class SiteRenderer:
                 groups=groups,
                 included={task["id"] for task in tasks},
                 subject_role=role,
+                subject_source=source,
+                notice_sources=[source] if source else [s["id"] for s in self.catalogue.records("migration_sources")],
+                edition=self.edition(src_uri),
                 # whose limits the reader must see before following the steps
                 roles=[role] if role else list(dict.fromkeys(task["owner"] for task in tasks)),
                 tasks_in_order=[task for _, steps in groups for task in steps],
             )
 
         return PagePlan(src_uri, "runbook.md.j2", variables, searchable=False)
+
+    def edition(self, src_uri: str) -> Markdown:
+        """What a printed page needs to be trusted later: the site's version, when its facts were last checked
+        against their sources, and where the page lives."""
+        pages = self.catalogue.records("source_pages")
+        checked = max((page["reviewed"] for page in pages if "reviewed" in page), default="")
+        parts = [f"Partner Playbook {escape_markdown(__version__)}"]
+        if checked:
+            parts.append(f"facts last checked against their sources on {escape_markdown(checked)}")
+        if self.site_url:
+            url = public_url(self.site_url, src_uri)
+            parts.append(f"this page: {markdown_link(url, url)}")
+        return Markdown(" · ".join(parts))
 
     def _entity_plans(self) -> Iterator[PagePlan]:
         for collection in OWN_PAGES:
@@ -279,6 +339,8 @@ class SiteRenderer:
                     self._lists(collection, record),
                     tags=self.tags(collection, record),
                     shows=(collection, index),
+                    # Thousands of task pages name a role or a source; the entity's own page must come first.
+                    boost=1 if collection == "tasks" else ENTITY_BOOST,
                     record=record,
                 )
 
@@ -306,21 +368,108 @@ class SiteRenderer:
         kinds = {"roles": "Role", "migration_stages": "Stage", "migration_sources": "Source"}
         return (tag_label(kinds[collection], record),) if collection in kinds else ()
 
-    def notices(self, role_ids: list[str]) -> Markdown:
-        """Admonitions for the limits of the given roles: a retired role, one only some partners may use.
 
-        Hundreds of task pages repeat the same notice; search indexes it on the role's page only.
+@dataclass(frozen=True)
+class RoleScope:
+    """What a page says of the roles whose work it shows: their limits and, for a role retired for some
+    migration sources, whether it applies to the sources the page is about and what the source page says
+    takes its place (nothing more: it names no new owner, so neither do we)."""
+
+    relations: Relations
+    linker: Linker
+
+    def notices(self, role_ids: list[str], sources: list[str] | None = None, searchable: bool = False) -> Markdown:
+        """Admonitions for the limits of the given roles, for these migration sources (None: in general).
+
+        Hundreds of pages repeat the same notice; search indexes it on the role's own page only (`searchable`).
         """
-        roles = self.catalogue.index("roles")
-        blocks = []
-        for role_id in role_ids:
-            role = roles[role_id]
-            for limit in role.get("limits", []):
-                kind, what = LIMIT_NOTICES[limit["kind"]]
-                blocks.append(admonition(kind, f"{role['name']}: {what}", limit["text"]))
+        roles = self.relations.catalogue.index("roles")
+        blocks = [
+            self._notice(roles[role_id], limit, sources)
+            for role_id in role_ids
+            for limit in roles[role_id].get("limits", [])
+        ]
         if not blocks:
             return Markdown("")
-        return Markdown("<div data-search-exclude markdown>\n\n" + "\n".join(blocks) + "\n</div>\n")
+        if searchable:
+            return Markdown("\n".join(blocks) + "\n")
+        # A <section>, not a <div>: Material's search parser tells elements apart by tag name alone, so the first
+        # admonition <div> to close would end a <div>'s exclusion and let the notices after it into the index.
+        opening = '<section class="playbook-notices" data-search-exclude markdown>'
+        return Markdown(f"{opening}\n\n" + "\n".join(blocks) + "\n</section>\n")
+
+    def stand_in(self, role_id: str, source_id: str) -> Markdown:
+        """For a step of a retired role in a migration from a source it no longer applies to: who does the
+        work now, as the source page puts it; empty where the role still applies."""
+        limit = self.relations.retirement(role_id)
+        if limit is None or self.relations.role_applies(role_id, source_id):
+            return Markdown("")
+        where = escape_markdown(self._source_name(source_id))
+        if not limit.get("replaced_by"):
+            return Markdown(f"retired for {where}; the source page names nothing in its place")
+        return Markdown(f"retired for {where}: now {self.replacement(limit)}")
+
+    def only(self, role_id: str) -> Markdown:
+        """` (IMAP only)` after a retired role's name wherever it is listed without a source in view; else empty."""
+        limit = self.relations.retirement(role_id)
+        kept = limit.get("except_sources", []) if limit else []
+        if not kept:
+            return Markdown("")
+        return Markdown(f" ({escape_markdown(_names([self._source_name(source) for source in kept]))} only)")
+
+    def replacement(self, limit: Record) -> Markdown:
+        """ "the Migration Hub Learning Center's guidance, with the Migration Support Team for questions"; for a
+        limit with a `replaced_by` only."""
+        replaced = limit["replaced_by"]
+        text = f"the {escape_markdown(replaced['guidance'])}'s guidance"
+        if replaced.get("questions_to"):
+            text += f", with the {self.linker.to('roles', replaced['questions_to'])} for questions"
+        return Markdown(text)
+
+    def _notice(self, role: Record, limit: Record, sources: list[str] | None) -> Markdown:
+        if limit["kind"] != "retired":
+            kind, what = LIMIT_NOTICES[limit["kind"]]
+            return admonition(kind, f"{role['name']}: {what}", limit["text"])
+        kept = limit.get("except_sources", [])
+        if sources is None:
+            return admonition("warning", self._retired_title(role, kept), limit["text"])
+        applies = [source for source in sources if source in kept]
+        retired = [source for source in sources if source not in kept]
+        if not retired:
+            names = _names([self._source_name(source) for source in applies])
+            return admonition(
+                "info",
+                f"{role['name']}: takes part in {names} migrations",
+                Markdown(
+                    f"The {escape_markdown(role['name'])} is retired for commercial migrations from other sources, "
+                    f"but not for {escape_markdown(names)}: here it does the work it owns."
+                ),
+            )
+        names = _names([self._source_name(source) for source in retired])
+        title = f"{role['name']}: retired for {names} migrations" if not applies else self._retired_title(role, kept)
+        who = (
+            Markdown(
+                f"For {escape_markdown(names)}, its work now goes to {self.replacement(limit)}. The source page "
+                "says this of the role's work as a whole and names no new owner for each task; the site applies it "
+                "to each of the role's steps, which is our reading."
+            )
+            if limit.get("replaced_by")
+            else Markdown(f"For {escape_markdown(names)}, the source page names nothing in its place.")
+        )
+        still = (
+            Markdown(f"For {escape_markdown(_names([self._source_name(s) for s in applies]))} it still does the work.")
+            if applies
+            else ""
+        )
+        return admonition("warning", title, limit["text"], who, still)
+
+    def _retired_title(self, role: Record, kept: list[str]) -> str:
+        if not kept:
+            return f"{role['name']}: no longer applies"
+        return f"{role['name']}: retired except for {_names([self._source_name(s) for s in kept])}"
+
+    def _source_name(self, source_id: str) -> str:
+        return str(self.relations.catalogue.index("migration_sources")[source_id]["name"])
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import html
 import re
 from functools import cache
 
-from generator.escape import escape_html
+from generator.escape import escape_html, safe_url
 from generator.model import Catalogue
 from generator.schema_check import read_schema
 
@@ -77,10 +77,15 @@ def focusable_acronyms(html: str) -> str:
 
 
 def footer_html(catalogue: Catalogue, existing: str | None) -> str:
-    """The footer line: the source pages and their dates, escaped (the theme prints it as HTML)."""
-    pages = [
-        f"{escape_html(page['title'])} ({escape_html(page.get('date', 'undated'))})"
-        for page in catalogue.records("source_pages")
-    ]
+    """The footer line: the source pages, each linking to its original where it has an address, and their dates;
+    escaped (the theme prints it as HTML)."""
+    pages = [_footer_entry(page) for page in catalogue.records("source_pages")]
     facts = "Facts from: " + "; ".join(pages) + ". Wording our own." if pages else ""
     return " ".join(part for part in (existing or "", facts) if part)
+
+
+def _footer_entry(page: dict) -> str:
+    title = escape_html(page["title"])
+    url = safe_url(page["url"]) if "url" in page else None
+    named = f'<a href="{escape_html(url)}">{title}</a>' if url else title
+    return f"{named} ({escape_html(page.get('date', 'undated'))})"

@@ -67,7 +67,7 @@ def test_navigation_and_links_work_from_disk(unpacked: Path, browser):
     page.wait_for_url("**/flow.html")
     page.locator(".playbook-diagram a[href$='roles/mvm.html']").first.click()  # a link inside the SVG diagram
     page.wait_for_url("**/roles/mvm.html")
-    assert "no longer applies" in page.inner_text("article")
+    assert "retired except for IMAP" in page.inner_text("article")
     assert traffic.failed == []
     page.close()
 

@@ -13,6 +13,7 @@ from conftest import REPO, build_case_data
 from generator.addresses import OWN_PAGES, SECTION_INDEXES, Linker, SiteMap, address, built_path
 from generator.diagrams import SVG_NS, migration_flow, options_lifecycle
 from generator.escape import Markdown
+from generator.model import Catalogue
 from generator.relations import Relations
 from generator.validate import load_valid_catalogue
 
@@ -260,14 +261,25 @@ def test_legend_lists_the_owners_drawn_in_role_order(shipped):
 
 
 def test_long_titles_are_cut_with_an_ellipsis_and_kept_whole_in_the_tooltip(shipped):
-    svg = svg_of(flow(shipped, max_per_stage=100))
+    title = "Request the migration environment build " * 6  # longer than a box's lines can hold
+    tasks = [dict(task, title=title) if task["id"] == 3306 else task for task in shipped.records("tasks")]
+    catalogue = Catalogue({**shipped.collections, "tasks": tasks})
+    svg = svg_of(flow(catalogue, max_per_stage=100))
     box = next(a for a in links(svg, "task") if a.get("data-task") == "3306")
-    title = shipped.index("tasks")[3306]["title"]
     shown = " ".join(t.text for t in box.iter(f"{NS}text"))
 
     assert shown.startswith("3306 · Request the")
-    assert "…" in shown and title not in shown
-    assert title in tooltip(box)
+    assert "…" in shown and title.strip() not in shown
+    assert title.strip() in tooltip(box)
+
+
+def test_shipped_titles_and_owner_names_show_whole(shipped):
+    svg = svg_of(flow(shipped, max_per_stage=100))
+    for box in links(svg, "task"):
+        shown = " ".join(t.text for t in box.iter(f"{NS}text"))
+        task = shipped.index("tasks")[int(box.get("data-task"))]
+        assert "…" not in shown
+        assert shown.endswith(shipped.index("roles")[task["owner"]]["name"])
 
 
 def test_max_per_stage_must_be_positive(shipped):

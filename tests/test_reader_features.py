@@ -99,7 +99,7 @@ def test_a_source_runbook_is_a_checklist_of_its_tasks_in_order(site: Path):
         "Migrate",
         "Close",
     ]
-    assert "Migration Velocity Manager: no longer applies" in page.text  # the MVM owns Box steps
+    assert "Migration Velocity Manager: retired for Box migrations" in page.text  # the MVM owns Box steps
 
 
 def test_a_role_runbook_names_what_it_waits_for_from_other_roles(site: Path):
@@ -109,7 +109,7 @@ def test_a_role_runbook_names_what_it_waits_for_from_other_roles(site: Path):
     assert {"tasks/3160/", "tasks/1141/", "roles/frp/"} <= link_targets(page, "runbooks/roles/mvm/")
 
 
-def test_runbooks_print_without_navigation_and_one_stage_per_sheet(site: Path):
+def test_runbooks_print_without_navigation_and_stages_run_on(site: Path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -128,8 +128,8 @@ def test_runbooks_print_without_navigation_and_one_stage_per_sheet(site: Path):
         browser.close()
 
     assert hidden and set(hidden) == {"none"}
-    assert breaks == ["auto", "page", "page", "page", "page"]
-    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 5
+    assert breaks == ["auto"] * 5  # a stage no longer takes a sheet of its own (see test_reader_journeys)
+    assert 1 <= len(re.findall(rb"/Type\s*/Page\b", pdf)) <= 4
 
 
 def test_exports_round_trip_to_the_same_data():
