@@ -1,0 +1,308 @@
+"""Times `playbook serve` from a saved data edit to the edited page, on synthetic catalogues.
+
+    python benchmarks/serve_speed.py                       # 1,000 and 5,000 tasks
+    python benchmarks/serve_speed.py --tasks 1000 --no-full-build
+    python benchmarks/serve_speed.py --tasks 5000 --timeout 300 --keep
+
+For each size a temporary project is made (mkdocs.yml, content/ and overrides/ copied from the repo, a synthetic
+data/ written by synthetic.py). `playbook build` is timed once (the full build, for comparison), then the real
+`playbook serve` is started on a free port and, once it serves the first task page, data/tasks.yml is edited as a
+contributor would save it, one edit at a time: a title, an owner, a stage, a prerequisite, a task added, that task
+removed. After each save the affected task's page is polled over HTTP until the change shows (the new title, a
+changed page, the new page, a 404), and the script waits for the server to say it reloaded the browsers before the
+next edit. Each edit prints its latency (save to visible page), the time to the browser reload, and the pages
+rebuilt as the server reports them ("full" for MkDocs' clean rebuild).
+
+Targets (issue 14): median edit-to-page under 1 s at 5,000 tasks and under 0.5 s at 1,000. Every wait is bounded
+by --timeout; the server is stopped (and its children with it) however the script ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_speed import _timed, _tool, make_project
+
+#: Where the served site lives: site_url's path in mkdocs.yml.
+MOUNT = "/partner-playbook/"
+TARGETS = {1_000: 0.5, 5_000: 1.0}
+#: A line the server prints for a data edit it handled without a full build (the incremental serve's own).
+REBUILT = re.compile(r"rebuilt (\d[\d,]*) of [\d,]+ pages")
+FULL = "Documentation built in"
+RELOADED = "Reloading browsers"
+#: MkDocs' live-reload script carries the build's epoch: strip it so that only a real change counts.
+LIVERELOAD = re.compile(rb"<script>\s*var livereload.*?</script>", re.S)
+
+
+@dataclass
+class Edit:
+    kind: str
+    task: int
+    change: Callable[[str], str]
+    #: Whether the served page (status, body without the live-reload script) shows the edit.
+    shows: Callable[[int, bytes], bool]
+
+
+@dataclass
+class Timing:
+    kind: str
+    task: int
+    latency: float | None
+    reload: float | None
+    rebuilt: str
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(url: str, timeout: float) -> tuple[int, bytes]:
+    """Status and body, the live-reload script stripped; a 404 is an answer too."""
+    try:
+        with urllib.request.urlopen(url, timeout=max(0.1, timeout)) as response:  # the local server we started
+            return response.status, LIVERELOAD.sub(b"", response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, LIVERELOAD.sub(b"", err.read())
+
+
+def wait_until(predicate: Callable[[], bool], deadline: float, pause: float = 0.02) -> bool:
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except OSError:  # not listening yet, or the request timed out while the server was building
+            pass
+        time.sleep(pause)
+    return False
+
+
+def task_block(text: str, task: int) -> tuple[int, int]:
+    """Where task `task`'s record starts and ends in tasks.yml as synthetic.py writes it (`- id: N` items)."""
+    start = text.index(f"\n- id: {task}\n") + 1
+    end = text.find("\n- id: ", start + 1)
+    return start, (len(text) - 1 if end < 0 else end) + 1
+
+
+def replace_field(text: str, task: int, field: str, value: str) -> str:
+    start, end = task_block(text, task)
+    block, count = re.subn(rf"^  {field}: .*$", f"  {field}: {value}", text[start:end], count=1, flags=re.M)
+    if count != 1:
+        raise SystemExit(f"task {task} has no `{field}:` line in tasks.yml")
+    return text[:start] + block + text[end:]
+
+
+def add_prerequisite(text: str, task: int, prerequisite: int) -> str:
+    start, end = task_block(text, task)
+    block = text[start:end]
+    if "\n  prerequisites:\n" in block:
+        block = block.replace("\n  prerequisites:\n", f"\n  prerequisites:\n  - {prerequisite}\n", 1)
+    else:
+        block = block.replace("\n  source_pages:\n", f"\n  prerequisites:\n  - {prerequisite}\n  source_pages:\n", 1)
+    return text[:start] + block + text[end:]
+
+
+def field_of(text: str, task: int, field: str) -> str:
+    start, end = task_block(text, task)
+    found = re.search(rf"^  {field}: (.*)$", text[start:end], flags=re.M)
+    if found is None:
+        raise SystemExit(f"task {task} has no `{field}:` line in tasks.yml")
+    return found[1]
+
+
+def synthetic_ids(text: str) -> list[int]:
+    return [int(found) for found in re.findall(r"^- id: (\d+)$", text, flags=re.M) if int(found) >= 10_000]
+
+
+def load(path: Path) -> dict[str, list[dict[str, str]]]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def edits(text: str, roles: list[str], stages: list[str]) -> tuple[list[Edit], dict[int, bytes]]:
+    """Six edits of different kinds to synthetic tasks in the middle of the catalogue, and a place for each
+    edited page as it was before its edit (filled in as the edits are made)."""
+    ids = synthetic_ids(text)
+    middle = len(ids) // 2
+    titled, owned, staged, needing = ids[middle], ids[middle + 1], ids[middle + 2], ids[middle + 3]
+    added = max(ids) + 1
+    owner = next(role for role in roles if role != field_of(text, owned, "owner"))
+    stage = next(stage for stage in stages if stage != field_of(text, staged, "stage"))
+    needed = text[slice(*task_block(text, needing))]
+    prerequisite = next(task for task in reversed(ids[:middle]) if f"- {task}\n" not in needed)
+    new_title = "Serve speed edited title"
+    record = (
+        f"- id: {added}\n  title: Serve speed added task\n  owner: {roles[0]}\n  stage: {stages[0]}\n"
+        "  source_pages:\n  - frp-migration-roles\n"
+    )
+
+    def differs_from(before: dict[int, bytes], task: int) -> Callable[[int, bytes], bool]:
+        return lambda status, body: status == 200 and body != before[task]
+
+    before: dict[int, bytes] = {}
+    return [
+        Edit(
+            "title",
+            titled,
+            lambda t: replace_field(t, titled, "title", new_title),
+            lambda status, body: status == 200 and new_title.encode() in body,
+        ),
+        Edit("owner", owned, lambda t: replace_field(t, owned, "owner", owner), differs_from(before, owned)),
+        Edit("stage", staged, lambda t: replace_field(t, staged, "stage", stage), differs_from(before, staged)),
+        Edit(
+            "prerequisite", needing, lambda t: add_prerequisite(t, needing, prerequisite), differs_from(before, needing)
+        ),
+        Edit(
+            "addition",
+            added,
+            lambda t: t.rstrip("\n") + "\n" + record,
+            lambda status, body: status == 200 and b"Serve speed added task" in body,
+        ),
+        Edit("removal", added, lambda t: t.replace(record, ""), lambda status, body: status == 404),
+    ], before
+
+
+class Server:
+    """`playbook serve` in `folder`, its output in a log file read as it grows."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.log_path = folder / "serve.log"
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [_tool("playbook"), "serve", "--dev-addr", f"127.0.0.1:{port}"],
+            cwd=folder,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: stopped with its children below
+        )
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # as Ctrl-C: MkDocs removes its temporary site
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=20)
+        self.log.close()
+
+
+def time_edit(server: Server, data: Path, text: str, edit: Edit, page: str, timeout: float) -> Timing:
+    """Saves `text` as the data file and times it until the page shows the edit and the browsers are reloaded."""
+    seen = len(server.output())
+    reloads = server.output().count(RELOADED)
+    saved = time.monotonic()
+    data.write_text(text, encoding="utf-8")
+    deadline = saved + timeout
+    shown = wait_until(lambda: edit.shows(*get(page, deadline - time.monotonic())), deadline)
+    latency = time.monotonic() - saved if shown else None
+    reloaded = wait_until(lambda: server.output().count(RELOADED) > reloads, deadline, 0.01)
+    reload = time.monotonic() - saved if reloaded else None
+    if latency is None or reload is None:
+        sys.stderr.write(f"{edit.kind} edit not seen within {timeout:g} s; the server said:\n")
+        sys.stderr.write(server.output()[seen:][-3000:])
+    return Timing(edit.kind, edit.task, latency, reload, rebuilt_since(server.output()[seen:]))
+
+
+def rebuilt_since(output: str) -> str:
+    found = REBUILT.findall(output)
+    if found:
+        return found[-1]
+    return "full" if FULL in output else "?"
+
+
+def measure(folder: Path, port: int, timeout: float) -> tuple[float | None, list[Timing]]:
+    data = folder / "data" / "tasks.yml"
+    text = data.read_text(encoding="utf-8")
+    roles = [role["id"] for role in load(folder / "data" / "roles.yml")["roles"]]
+    stages = [stage["id"] for stage in load(folder / "data" / "migration.yml")["migration_stages"]]
+    plan, before = edits(text, roles, stages)
+    base = f"http://127.0.0.1:{port}{MOUNT}tasks/"
+    server = Server(folder, port)
+    timings: list[Timing] = []
+    try:
+        start = time.monotonic()
+        first = plan[0].task
+        if not wait_until(lambda: get(f"{base}{first}/", 5)[0] == 200, start + timeout, 0.2):
+            sys.stderr.write(server.output()[-3000:])
+            raise SystemExit(f"the server did not serve tasks/{first}/ within {timeout:g} s")
+        startup = time.monotonic() - start
+        for edit in plan:
+            if edit.kind != "addition":
+                before[edit.task] = get(f"{base}{edit.task}/", timeout)[1]
+            text = edit.change(text)
+            timing = time_edit(server, data, text, edit, f"{base}{edit.task}/", timeout)
+            timings.append(timing)
+            if timing.latency is None or timing.reload is None:
+                break
+        return startup, timings
+    finally:
+        server.stop()
+
+
+def report(tasks: int, full_build: float | None, startup: float | None, timings: list[Timing]) -> None:
+    full = f"{full_build:.2f} s" if full_build is not None else "not timed"
+    print(f"{tasks:,} tasks: full `playbook build` {full}; serve's first page after {startup:.2f} s")
+    print(f"  {'edit':<13} {'task':>6}  {'to page':>9}  {'to reload':>9}  {'pages rebuilt':>13}")
+    for t in timings:
+        latency = f"{t.latency:.2f} s" if t.latency is not None else "timed out"
+        reload = f"{t.reload:.2f} s" if t.reload is not None else "timed out"
+        print(f"  {t.kind:<13} {t.task:>6}  {latency:>9}  {reload:>9}  {t.rebuilt:>13}")
+    measured = [t.latency for t in timings if t.latency is not None]
+    if len(measured) == len(timings) and measured:
+        median = statistics.median(measured)
+        target = TARGETS.get(tasks)
+        verdict = f" (target < {target:g} s: {'MET' if median < target else 'MISSED'})" if target else ""
+        print(f"  median edit to page: {median:.2f} s{verdict}")
+    else:
+        print("  median edit to page: not measured (an edit timed out)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, action="append", help="catalogue size; repeatable (default 1000, 5000)")
+    parser.add_argument("--timeout", type=float, default=600, help="longest wait for a build or an edit, seconds")
+    parser.add_argument("--no-full-build", action="store_true", help="skip timing `playbook build`")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary projects and print where they are")
+    args = parser.parse_args()
+    scratch_context: AbstractContextManager[str] = (
+        nullcontext(tempfile.mkdtemp(prefix="serve-speed-")) if args.keep else tempfile.TemporaryDirectory()
+    )
+    with scratch_context as scratch:
+        for size in args.tasks or [1_000, 5_000]:
+            folder = Path(scratch) / f"project-{size}"
+            folder.mkdir()
+            make_project(folder, size)
+            full_build = None
+            if not args.no_full_build:
+                command = [_tool("playbook"), "build", "-f", str(folder / "mkdocs.yml"), "-d", str(folder / "site")]
+                full_build, _ = _timed(command, 1, "playbook build")
+            startup, timings = measure(folder, free_port(), args.timeout)
+            report(size, full_build, startup, timings)
+            if args.keep:
+                print(f"  project: {folder}")
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
