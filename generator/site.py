@@ -148,6 +148,8 @@ def serve_site(config_file: Path, address: str) -> None:
     """`mkdocs serve` with the plugin watching data/ and the templates, so edits reload the browser."""
     from mkdocs.commands.serve import serve
 
+    from generator.preview import event_driven_serve
+
     _expect_config(config_file)
-    with mkdocs_messages(verbose=True):
+    with mkdocs_messages(verbose=True), event_driven_serve():
         serve(config_file=str(config_file), dev_addr=address, livereload=True)

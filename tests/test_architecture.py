@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import REPO
 
 #: The thin shells around MkDocs; every other module of the package must work without it.
-MKDOCS_SHELLS = {"mkdocs_plugin", "site", "bundle"}
+MKDOCS_SHELLS = {"mkdocs_plugin", "site", "bundle", "preview"}
 CORE = sorted(path.stem for path in (REPO / "generator").glob("*.py") if path.stem not in MKDOCS_SHELLS | {"__main__"})
 
 #: Runs the rest of the script in an interpreter where `import mkdocs` (and `material`) fails.
