@@ -2,7 +2,7 @@
 
     python benchmarks/serve_speed.py                       # 1,000 and 5,000 tasks
     python benchmarks/serve_speed.py --tasks 1000 --no-full-build
-    python benchmarks/serve_speed.py --tasks 5000 --timeout 300 --keep
+    python benchmarks/serve_speed.py --tasks 5000 --edits 1 --keep   # one edit: a full rebuild takes minutes
 
 For each size a temporary project is made (mkdocs.yml, content/ and overrides/ copied from the repo, a synthetic
 data/ written by synthetic.py). `playbook build` is timed once (the full build, for comparison), then the real
@@ -231,12 +231,13 @@ def rebuilt_since(output: str) -> str:
     return "full" if FULL in output else "?"
 
 
-def measure(folder: Path, port: int, timeout: float) -> tuple[float | None, list[Timing]]:
+def measure(folder: Path, port: int, timeout: float, count: int) -> tuple[float | None, list[Timing]]:
     data = folder / "data" / "tasks.yml"
     text = data.read_text(encoding="utf-8")
     roles = [role["id"] for role in load(folder / "data" / "roles.yml")["roles"]]
     stages = [stage["id"] for stage in load(folder / "data" / "migration.yml")["migration_stages"]]
     plan, before = edits(text, roles, stages)
+    plan = plan[:count]
     base = f"http://127.0.0.1:{port}{MOUNT}tasks/"
     server = Server(folder, port)
     timings: list[Timing] = []
@@ -282,6 +283,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, action="append", help="catalogue size; repeatable (default 1000, 5000)")
     parser.add_argument("--timeout", type=float, default=600, help="longest wait for a build or an edit, seconds")
+    parser.add_argument("--edits", type=int, default=6, help="how many of the six edits to make, in order (default 6)")
     parser.add_argument("--no-full-build", action="store_true", help="skip timing `playbook build`")
     parser.add_argument("--keep", action="store_true", help="keep the temporary projects and print where they are")
     args = parser.parse_args()
@@ -297,7 +299,7 @@ def main() -> None:
             if not args.no_full_build:
                 command = [_tool("playbook"), "build", "-f", str(folder / "mkdocs.yml"), "-d", str(folder / "site")]
                 full_build, _ = _timed(command, 1, "playbook build")
-            startup, timings = measure(folder, free_port(), args.timeout)
+            startup, timings = measure(folder, free_port(), args.timeout, max(1, args.edits))
             report(size, full_build, startup, timings)
             if args.keep:
                 print(f"  project: {folder}")
