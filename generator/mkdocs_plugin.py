@@ -31,6 +31,7 @@ from generator.generate import INCLUDED_PAGES
 from generator.link_origins import origin_lookup, page_origins
 from generator.linkcheck import CheckOptions, PageStream, SiteIndex
 from generator.progress import ProgressSink
+from generator.raw_blocks import put_back, set_aside
 from generator.render import Origin, Rendering, SiteRenderer
 from generator.report import render, render_links
 from generator.schema_check import schema_names
@@ -128,6 +129,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.rendering, self.links, self.pages_read, self.pages_written = None, None, 0, 0
         self.problems: list[Problem] = []
+        #: Raw HTML blocks of a page kept out of Markdown's parser, by page, until its HTML is made.
+        self.set_aside: dict[str, list[str]] = {}
         self.repo_root = Path(config.config_file_path).resolve().parent
         #: Why the site cannot be built; a preview shows it in the browser instead of failing.
         self.unbuildable = self._refusal(config)
@@ -220,6 +223,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             origin = page.file.origin
             data_file = Path(self.config.data_dir) / Path(origin.file).name if origin else None
             page.edit_url = self._edit_url(config, data_file, origin.line if origin else None)
+            markdown, self.set_aside[page.file.src_uri] = set_aside(markdown)
         else:
             source = self.included.get(page.file.src_uri) or Path(config.docs_dir) / page.file.src_path
             if page.file.src_uri in self.included:
@@ -231,6 +235,10 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         return markdown + self.abbreviations.for_page(markdown)
 
     def on_page_content(self, html: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
+        try:
+            html = put_back(html, self.set_aside.pop(page.file.src_uri, []))
+        except ValueError as err:
+            raise PluginError(f"{page.file.src_uri}: {err}") from None
         return focusable_acronyms(html)
 
     def on_page_context(self, context: dict[str, Any], page: MkDocsPage, config: MkDocsConfig, nav: Any) -> Any:
