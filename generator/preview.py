@@ -4,6 +4,9 @@ MkDocs 1.6's LiveReloadServer watches with watchdog's PollingObserver, which sta
 second: an edit waits up to 0.5 s before the rebuild even starts, and a large data folder is read for nothing.
 watchdog's native observer (inotify on Linux) hears of a save at once. Rapid saves are still gathered into one
 rebuild: MkDocs waits until no change has come for 0.1 s (its build_delay) before it builds.
+
+The native observer also reports files opened and closed, and MkDocs rebuilds on any event: the build reads the
+data, so it would start itself again for ever. Only events that change a file are asked for.
 """
 
 from __future__ import annotations
@@ -15,15 +18,28 @@ from typing import Any
 import mkdocs.commands.serve
 import watchdog.observers
 from mkdocs.livereload import LiveReloadServer
+from watchdog.events import FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent, FileSystemEvent
+from watchdog.observers.api import ObservedWatch
+
+#: What a save, a new file, a rename or a deletion is made of; not a file opened, read or closed unchanged.
+CHANGES: list[type[FileSystemEvent]] = [FileCreatedEvent, FileModifiedEvent, FileMovedEvent, FileDeletedEvent]
+
+
+class ChangeObserver(watchdog.observers.Observer):  # type: ignore[misc,valid-type]
+    """watchdog's native observer, reporting only the events that change a file."""
+
+    def schedule(self, event_handler: Any, path: Any, **options: Any) -> ObservedWatch:
+        options.setdefault("event_filter", CHANGES)
+        return super().schedule(event_handler, path, **options)
 
 
 class EventDrivenServer(LiveReloadServer):
-    """LiveReloadServer with watchdog's native observer; everything else is MkDocs' own."""
+    """LiveReloadServer with watchdog's native observer, told only of changes; everything else is MkDocs' own."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Nothing is watched yet: every watch() below is scheduled on this observer, started by serve().
-        self.observer = watchdog.observers.Observer()
+        self.observer = ChangeObserver()
 
 
 @contextmanager

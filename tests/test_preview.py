@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import mkdocs.commands.serve
@@ -10,16 +11,20 @@ from mkdocs.livereload import LiveReloadServer
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.polling import PollingObserver
 
-from generator.preview import EventDrivenServer, event_driven_serve
+from generator.preview import CHANGES, EventDrivenServer, event_driven_serve
 
 
 class Heard(FileSystemEventHandler):
-    def __init__(self) -> None:
-        self.saved = threading.Event()
+    """Every file event the observer reports, as MkDocs' own handler takes them: any event starts a rebuild."""
 
-    def on_modified(self, event: FileSystemEvent) -> None:
+    def __init__(self) -> None:
+        self.events: list[FileSystemEvent] = []
+        self.any = threading.Event()
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
         if not event.is_directory:
-            self.saved.set()
+            self.events.append(event)
+            self.any.set()
 
 
 def test_serve_builds_an_event_driven_server_and_puts_mkdocs_own_back(tmp_path: Path):
@@ -35,18 +40,24 @@ def test_serve_builds_an_event_driven_server_and_puts_mkdocs_own_back(tmp_path: 
     assert mkdocs.commands.serve.LiveReloadServer is LiveReloadServer
 
 
-def test_the_event_driven_server_hears_a_save(tmp_path: Path):
+def test_the_event_driven_server_hears_a_save_and_not_a_read(tmp_path: Path):
     data = tmp_path / "data"
     data.mkdir()
-    (data / "tasks.yml").write_text("tasks: []\n", encoding="utf-8")
+    tasks = data / "tasks.yml"
+    tasks.write_text("tasks: []\n", encoding="utf-8")
     server = EventDrivenServer(builder=lambda: None, host="127.0.0.1", port=8000, root=str(tmp_path))
     server.watch(str(data))  # as the plugin's on_serve does
     heard = Heard()
-    server.observer.schedule(heard, str(data), recursive=True)
+    server.observer.schedule(heard, str(data), recursive=True)  # as MkDocs' watch() schedules its handler
     server.observer.start()
     try:
-        (data / "tasks.yml").write_text("tasks: [] # saved\n", encoding="utf-8")
-        assert heard.saved.wait(timeout=10)
+        tasks.read_text(encoding="utf-8")  # as a build reads the data: no rebuild, or serve would never rest
+        time.sleep(0.5)
+        assert heard.events == []
+
+        tasks.write_text("tasks: [] # saved\n", encoding="utf-8")
+        assert heard.any.wait(timeout=10)
+        assert all(isinstance(event, tuple(CHANGES)) for event in heard.events)
     finally:
         server.observer.stop()
         server.observer.join(timeout=10)
