@@ -8,10 +8,12 @@ For each size a temporary project is made (mkdocs.yml, content/ and overrides/ c
 data/ written by synthetic.py). `playbook build` is timed once (the full build, for comparison), then the real
 `playbook serve` is started on a free port and, once it serves the first task page, data/tasks.yml is edited as a
 contributor would save it, one edit at a time: a title, an owner, a stage, a prerequisite, a task added, that task
-removed. After each save the affected task's page is polled over HTTP until the change shows (the new title, a
-changed page, the new page, a 404), and the script waits for the server to say it reloaded the browsers before the
-next edit. Each edit prints its latency (save to visible page), the time to the browser reload, and the pages
-rebuilt as the server reports them ("full" for MkDocs' clean rebuild).
+removed; each edit is the first of its kind that `playbook validate` accepts (the rules tie stages, owners and
+prerequisites together), tried on a copy of the data. After each save the affected task's page is polled over
+HTTP until the change shows (the new title, a changed page, the new page, a 404), and the script waits for the
+server to say it reloaded the browsers before the next edit. Each edit prints its latency (save to visible page),
+the time to the browser reload, and the pages rebuilt as the server reports them ("full" for MkDocs' clean
+rebuild).
 
 Targets (issue 14): median edit-to-page under 1 s at 5,000 tasks and under 0.5 s at 1,000. Every wait is bounded
 by --timeout; the server is stopped (and its children with it) however the script ends.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -55,9 +58,10 @@ LIVERELOAD = re.compile(rb"<script>\s*var livereload.*?</script>", re.S)
 class Edit:
     kind: str
     task: int
-    change: Callable[[str], str]
+    #: tasks.yml after the edit.
+    text: str
     #: Whether the served page (status, body without the live-reload script) shows the edit.
-    shows: Callable[[int, bytes], bool]
+    shows: Callable[[int, bytes, bytes], bool]
 
 
 @dataclass
@@ -136,47 +140,66 @@ def load(path: Path) -> dict[str, list[dict[str, str]]]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def edits(text: str, roles: list[str], stages: list[str]) -> tuple[list[Edit], dict[int, bytes]]:
-    """Six edits of different kinds to synthetic tasks in the middle of the catalogue, and a place for each
-    edited page as it was before its edit (filled in as the edits are made)."""
-    ids = synthetic_ids(text)
-    middle = len(ids) // 2
-    titled, owned, staged, needing = ids[middle], ids[middle + 1], ids[middle + 2], ids[middle + 3]
-    added = max(ids) + 1
-    owner = next(role for role in roles if role != field_of(text, owned, "owner"))
-    stage = next(stage for stage in stages if stage != field_of(text, staged, "stage"))
-    needed = text[slice(*task_block(text, needing))]
-    prerequisite = next(task for task in reversed(ids[:middle]) if f"- {task}\n" not in needed)
-    new_title = "Serve speed edited title"
-    record = (
-        f"- id: {added}\n  title: Serve speed added task\n  owner: {roles[0]}\n  stage: {stages[0]}\n"
+#: Edits, in the order they are made; each is the first valid one of its kind on a task in the catalogue's middle.
+KINDS = ("title", "owner", "stage", "prerequisite", "addition", "removal")
+NEW_TITLE = "Serve speed edited title"
+ADDED_TITLE = "Serve speed added task"
+Shows = Callable[[int, bytes, bytes], bool]  # (status, body, body before the edit) -> the edit is visible
+
+
+def has_title(title: str) -> Shows:
+    return lambda status, body, before: status == 200 and title.encode() in body
+
+
+def changed(status: int, body: bytes, before: bytes) -> bool:
+    return status == 200 and body != before
+
+
+def gone(status: int, body: bytes, before: bytes) -> bool:
+    return status == 404
+
+
+def variants(kind: str, text: str, task: int, ids: list[int], roles: list[str], stages: list[str]):
+    """(edited text, how the page shows it) for an edit of `kind` to `task`, most plausible first."""
+    if kind == "title":
+        yield replace_field(text, task, "title", NEW_TITLE), has_title(NEW_TITLE)
+    elif kind == "owner":
+        for role in roles:
+            if role != field_of(text, task, "owner"):
+                yield replace_field(text, task, "owner", role), changed
+    elif kind == "stage":
+        for stage in stages:
+            if stage != field_of(text, task, "stage"):
+                yield replace_field(text, task, "stage", stage), changed
+    elif kind == "prerequisite":
+        block = text[slice(*task_block(text, task))]
+        earlier = [other for other in ids[: ids.index(task)] if f"- {other}\n" not in block]
+        for other in earlier[-5:]:
+            yield add_prerequisite(text, task, other), changed
+
+
+def added_record(text: str, roles: list[str], stages: list[str]) -> str:
+    added = max(synthetic_ids(text)) + 1
+    return (
+        f"- id: {added}\n  title: {ADDED_TITLE}\n  owner: {roles[0]}\n  stage: {stages[0]}\n"
         "  source_pages:\n  - frp-migration-roles\n"
     )
 
-    def differs_from(before: dict[int, bytes], task: int) -> Callable[[int, bytes], bool]:
-        return lambda status, body: status == 200 and body != before[task]
 
-    before: dict[int, bytes] = {}
-    return [
-        Edit(
-            "title",
-            titled,
-            lambda t: replace_field(t, titled, "title", new_title),
-            lambda status, body: status == 200 and new_title.encode() in body,
-        ),
-        Edit("owner", owned, lambda t: replace_field(t, owned, "owner", owner), differs_from(before, owned)),
-        Edit("stage", staged, lambda t: replace_field(t, staged, "stage", stage), differs_from(before, staged)),
-        Edit(
-            "prerequisite", needing, lambda t: add_prerequisite(t, needing, prerequisite), differs_from(before, needing)
-        ),
-        Edit(
-            "addition",
-            added,
-            lambda t: t.rstrip("\n") + "\n" + record,
-            lambda status, body: status == 200 and b"Serve speed added task" in body,
-        ),
-        Edit("removal", added, lambda t: t.replace(record, ""), lambda status, body: status == 404),
-    ], before
+def plan_edit(kind: str, text: str, valid: Callable[[str], bool], roles: list[str], stages: list[str]) -> Edit:
+    """The first edit of `kind` that leaves the data valid (the rules tie stages, owners and prerequisites)."""
+    if kind in ("addition", "removal"):
+        record = added_record(text, roles, stages) if kind == "addition" else text[text.rindex("\n- id: ") + 1 :]
+        task = int(record.split("\n", 1)[0].removeprefix("- id: "))
+        if kind == "addition":
+            return Edit(kind, task, text.rstrip("\n") + "\n" + record, has_title(ADDED_TITLE))
+        return Edit(kind, task, text.replace(record, ""), gone)
+    ids = synthetic_ids(text)
+    for task in ids[len(ids) // 2 :][:20]:
+        for edited, shows in variants(kind, text, task, ids, roles, stages):
+            if valid(edited):
+                return Edit(kind, task, edited, shows)
+    raise SystemExit(f"found no valid {kind} edit among 20 tasks in the middle of the catalogue")
 
 
 class Server:
@@ -207,14 +230,15 @@ class Server:
         self.log.close()
 
 
-def time_edit(server: Server, data: Path, text: str, edit: Edit, page: str, timeout: float) -> Timing:
-    """Saves `text` as the data file and times it until the page shows the edit and the browsers are reloaded."""
+def time_edit(server: Server, data: Path, edit: Edit, page: str, timeout: float) -> Timing:
+    """Saves the edit to the data file and times it until the page shows it and the browsers are reloaded."""
+    before = get(page, timeout)[1]
     seen = len(server.output())
     reloads = server.output().count(RELOADED)
     saved = time.monotonic()
-    data.write_text(text, encoding="utf-8")
+    data.write_text(edit.text, encoding="utf-8")
     deadline = saved + timeout
-    shown = wait_until(lambda: edit.shows(*get(page, deadline - time.monotonic())), deadline)
+    shown = wait_until(lambda: edit.shows(*get(page, deadline - time.monotonic()), before), deadline)
     latency = time.monotonic() - saved if shown else None
     reloaded = wait_until(lambda: server.output().count(RELOADED) > reloads, deadline, 0.01)
     reload = time.monotonic() - saved if reloaded else None
@@ -231,29 +255,41 @@ def rebuilt_since(output: str) -> str:
     return "full" if FULL in output else "?"
 
 
+def validator(folder: Path) -> Callable[[str], bool]:
+    """Whether tasks.yml with a given text passes `playbook validate`, tried on a copy of the data folder."""
+    from generator.validate import validate_data
+
+    scratch = folder.parent / f"{folder.name}-check"
+    shutil.copytree(folder / "data", scratch)
+
+    def valid(text: str) -> bool:
+        (scratch / "tasks.yml").write_text(text, encoding="utf-8")
+        return validate_data(scratch).ok
+
+    return valid
+
+
 def measure(folder: Path, port: int, timeout: float, count: int) -> tuple[float | None, list[Timing]]:
     data = folder / "data" / "tasks.yml"
     text = data.read_text(encoding="utf-8")
     roles = [role["id"] for role in load(folder / "data" / "roles.yml")["roles"]]
     stages = [stage["id"] for stage in load(folder / "data" / "migration.yml")["migration_stages"]]
-    plan, before = edits(text, roles, stages)
-    plan = plan[:count]
+    valid = validator(folder)
+    first = plan_edit(KINDS[0], text, valid, roles, stages)
     base = f"http://127.0.0.1:{port}{MOUNT}tasks/"
     server = Server(folder, port)
     timings: list[Timing] = []
     try:
         start = time.monotonic()
-        first = plan[0].task
-        if not wait_until(lambda: get(f"{base}{first}/", 5)[0] == 200, start + timeout, 0.2):
+        if not wait_until(lambda: get(f"{base}{first.task}/", 5)[0] == 200, start + timeout, 0.2):
             sys.stderr.write(server.output()[-3000:])
-            raise SystemExit(f"the server did not serve tasks/{first}/ within {timeout:g} s")
+            raise SystemExit(f"the server did not serve tasks/{first.task}/ within {timeout:g} s")
         startup = time.monotonic() - start
-        for edit in plan:
-            if edit.kind != "addition":
-                before[edit.task] = get(f"{base}{edit.task}/", timeout)[1]
-            text = edit.change(text)
-            timing = time_edit(server, data, text, edit, f"{base}{edit.task}/", timeout)
+        for kind in KINDS[:count]:
+            edit = first if kind == KINDS[0] else plan_edit(kind, text, valid, roles, stages)
+            timing = time_edit(server, data, edit, f"{base}{edit.task}/", timeout)
             timings.append(timing)
+            text = edit.text
             if timing.latency is None or timing.reload is None:
                 break
         return startup, timings
