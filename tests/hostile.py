@@ -52,7 +52,6 @@ PAYLOADS = [
 ]
 #: Markup a payload would produce if it escaped: none of it may appear in a built page.
 HOSTILE_URL = "https://example.com/x)](javascript:alert(1)"
-TEXT_REF = "common.schema.json#/$defs/text"
 
 
 def hostile_value(index: int, max_length: int | None = None) -> str:
@@ -91,9 +90,10 @@ def write_hostile_data(source: Path, target: Path) -> None:
                 _hostile(record, item_schema, schema, counter) for record in document[collection.name]
             ]
             if collection.name == "glossary":
+                longest = _resolve(item_schema["properties"]["expansion"], schema).get("maxLength")
                 for number, entry in enumerate(document["glossary"]):
                     entry["term"] = hostile_term(number)
-                    entry["expansion"] = hostile_value(next(counter))
+                    entry["expansion"] = hostile_value(number, longest)  # the image payload alone at 3
         first_line = text.splitlines()[0]
         body = yaml.dump(document, Dumper=_NoAliases, allow_unicode=True, sort_keys=False, width=10_000)
         (target / path.name).write_text(first_line + "\n" + body, encoding="utf-8")
@@ -134,7 +134,7 @@ def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     for part in pointer.strip("/").split("/"):
         target = target[part]
     resolved = {**_resolve(target, base), **{key: value for key, value in schema.items() if key != "$ref"}}
-    if reference.endswith("/$defs/text") and "pattern" not in schema:  # a text with its own rule keeps its value
+    if reference.endswith(("/$defs/text", "/$defs/name")) and "pattern" not in schema:  # own rule: value kept
         resolved["x-text"] = True
     if reference.endswith("/$defs/url"):
         resolved["x-url"] = True
