@@ -110,6 +110,29 @@ CONFIG_OPTION = click.option(
 )
 
 
+def _engine_option(command):
+    from generator.engines import ENGINES, default_engine
+
+    return click.option(
+        "--engine",
+        type=click.Choice(ENGINES),
+        default=default_engine,
+        show_default="the first of them installed",
+        help="The engine that builds the site from mkdocs.yml (see the README).",
+    )(command)
+
+
+def _use_engine(name: str) -> None:
+    """Loads the engine and says, in one line, which it is and how to switch to another."""
+    from generator.engines import activate, notice
+
+    try:
+        activate(name)
+    except UsageError as err:
+        raise click.UsageError(str(err)) from err
+    click.echo(notice(name), err=True)
+
+
 def _fail(err: PlaybookError) -> None:
     """Report a failure the way `validate` does, and exit with the documented code."""
     if isinstance(err, UsageError):
@@ -152,7 +175,8 @@ def _reported() -> Iterator[None]:
     help="Where the site goes; replaced only when the build succeeds.",
 )
 @VERBOSE_OPTION
-def build(config_file: Path, site_dir: Path, verbose: bool) -> None:
+@_engine_option
+def build(config_file: Path, site_dir: Path, verbose: bool, engine: str) -> None:
     """Validate the data and build the site with MkDocs in strict mode.
 
     Any warning (a broken link, a missing anchor) fails the build, and a
@@ -163,6 +187,7 @@ def build(config_file: Path, site_dir: Path, verbose: bool) -> None:
       playbook build
       playbook build --site-dir /tmp/site -f path/to/mkdocs.yml
     """
+    _use_engine(engine)
     from generator.site import build_site
 
     with _reported():
@@ -180,7 +205,8 @@ def build(config_file: Path, site_dir: Path, verbose: bool) -> None:
     help="The zip to write  [default: dist/partner-playbook-VERSION-offline.zip]",
 )
 @VERBOSE_OPTION
-def bundle(config_file: Path, output: Path | None, verbose: bool) -> None:
+@_engine_option
+def bundle(config_file: Path, output: Path | None, verbose: bool, engine: str) -> None:
     """Build the offline bundle: one zip that opens from disk, search included.
 
     The site is built in offline mode, its links are checked as pages opened
@@ -193,6 +219,7 @@ def bundle(config_file: Path, output: Path | None, verbose: bool) -> None:
       playbook bundle
       playbook bundle -o /tmp/playbook.zip
     """
+    _use_engine(engine)
     from generator.bundle import build_bundle, default_bundle_path
 
     target = output or default_bundle_path(__version__)
@@ -204,7 +231,8 @@ def bundle(config_file: Path, output: Path | None, verbose: bool) -> None:
 @cli.command(epilog=EXIT_CODES_HELP)
 @CONFIG_OPTION
 @click.option("--dev-addr", "-a", default="127.0.0.1:8000", show_default=True, help="Address to serve on.")
-def serve(config_file: Path, dev_addr: str) -> None:
+@_engine_option
+def serve(config_file: Path, dev_addr: str, engine: str) -> None:
     """Preview the site; editing a data file, a template or a page reloads the browser.
 
     \b
@@ -212,10 +240,31 @@ def serve(config_file: Path, dev_addr: str) -> None:
       playbook serve
       playbook serve --dev-addr 0.0.0.0:8080
     """
+    _use_engine(engine)
     from generator.site import serve_site
 
     with _reported():
         serve_site(config_file, dev_addr)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("folder", type=click.Path(path_type=Path))
+def init(folder: Path) -> None:
+    """Start a new playbook project in FOLDER (new, or empty).
+
+    Writes mkdocs.yml, a data folder with one example record of each kind
+    (in the starter's own words: replace them with yours) and a home page,
+    ready for `playbook build` and `playbook bundle`.
+
+    \b
+    Examples:
+      playbook init my-playbook && cd my-playbook && playbook build
+    """
+    from generator.project import init_project
+
+    with _reported():
+        written = init_project(folder)
+    click.echo(f"{len(written)} files written to {folder}; next: cd {folder} && playbook build")
 
 
 @cli.command(epilog=EXIT_CODES_HELP)

@@ -31,6 +31,7 @@ from generator.generate import INCLUDED_PAGES
 from generator.link_origins import origin_lookup, page_origins
 from generator.linkcheck import CheckOptions, PageStream, SiteIndex
 from generator.progress import ProgressSink
+from generator.project import THEME, home_page
 from generator.raw_blocks import put_back, set_aside
 from generator.render import Origin, Rendering, SiteRenderer
 from generator.report import render, render_links
@@ -147,6 +148,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         config.extra_javascript.append("assets/playbook/catalogue.js")
         config.extra_javascript.append("assets/playbook/reader.js")
         config.extra_css.append("assets/playbook/playbook.css")
+        if config.theme.name == "material":  # our override of Material's main.html, unless the project has one
+            config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME))
         if self.offline:
             # Opened from disk, a page must fetch nothing: no unpkg.com shim, and no repository widget, whose
             # script asks api.github.com for stars; edit links would lead online anyway.
@@ -206,6 +209,9 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             files.append(File.generated(config, f"{EXPORTS}/{name}", content=content))
         if self.offline:
             files.append(File.generated(config, IFRAME_WORKER_URI, abs_src_path=str(IFRAME_WORKER)))
+        if files.get_file_from_path("index.md") is None:  # a project without a home page of its own
+            pages = {plan.src_uri for plan in self.rendering.plans}
+            files.append(File.generated(config, "index.md", content=home_page(config.site_name, pages)))
         return files
 
     def on_nav(self, nav: Any, config: MkDocsConfig, files: Files) -> Any:
@@ -330,7 +336,10 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 def _edit_prefix(config: MkDocsConfig, repo_root: Path) -> str | None:
     """`edit/main/content/` → `edit/main/`: the edit link of the repository's root, from the docs folder's."""
     edit_uri = (config.edit_uri or "").strip("/")
-    docs = Path(config.docs_dir).resolve().relative_to(repo_root).as_posix()
+    docs_dir = Path(config.docs_dir).resolve()
+    if not docs_dir.is_relative_to(repo_root):  # no docs folder of the project's own: `playbook build` lent one
+        return None
+    docs = docs_dir.relative_to(repo_root).as_posix()
     if not edit_uri.endswith(docs):
         return None
     return edit_uri[: len(edit_uri) - len(docs)]

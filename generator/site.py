@@ -1,4 +1,4 @@
-"""Building and serving the site with MkDocs: the shell around the plugin, for the `playbook` command.
+"""Building and serving the site with MkDocs (or ProperDocs, see engines): the shell around the plugin.
 
 The site is built into a scratch folder and swapped in only when MkDocs finished without a single warning
 (strict mode, with MkDocs' own link and anchor validation on).
@@ -10,12 +10,14 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from generator.atomic import replaced_directory
 from generator.confine import refuse_output
+from generator.engines import active_engine, logger_names
 from generator.errors import PlaybookError, UsageError
 from generator.progress import TerminalProgress
 
@@ -55,32 +57,57 @@ class _MessagesOverProgress(logging.StreamHandler):
 
 @contextmanager
 def mkdocs_messages(verbose: bool, progress: TerminalProgress | None = None) -> Iterator[None]:
-    """MkDocs' log lines on stderr, shaped as MkDocs prints them; INFO only when asked for."""
-    logger = logging.getLogger("mkdocs")
+    """The engine's log lines on stderr, shaped as MkDocs prints them; INFO only when asked for."""
+    loggers = [logging.getLogger(name) for name in logger_names(active_engine())]
     handler = _MessagesOverProgress(progress) if progress else logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
     handler.setLevel(logging.INFO if verbose else logging.WARNING)
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO if verbose else logging.WARNING)
     try:
         yield
     finally:
-        logger.removeHandler(handler)
+        for logger in loggers:
+            logger.removeHandler(handler)
 
 
-def _expect_config(config_file: Path) -> None:
+def _expect_config(config_file: Path) -> dict[str, str]:
+    """The settings the command lends the configuration: a docs folder, where the project has none."""
     if not config_file.is_file():
         raise UsageError(f"MkDocs configuration not found: {config_file}")
-    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life banner is not the reader's news
+    return {"docs_dir": _empty_folder()} if not _docs_dir(config_file).is_dir() else {}
+
+
+def _docs_dir(config_file: Path) -> Path:
+    """The docs folder the configuration names (MkDocs' default: docs), before MkDocs checks that it exists."""
+    from mkdocs.utils.yaml import yaml_load
+
+    try:
+        with open(config_file, "rb") as stream:
+            named = (yaml_load(stream) or {}).get("docs_dir", "docs")
+    except Exception:  # a broken file: MkDocs' own loading says what is wrong with it
+        return config_file.parent
+    return config_file.resolve().parent / str(named)
+
+
+_NO_PAGES: list[tempfile.TemporaryDirectory] = []
+
+
+def _empty_folder() -> str:
+    """An empty docs folder, removed when the command ends: MkDocs insists on one, a project may have none."""
+    if not _NO_PAGES:
+        _NO_PAGES.append(tempfile.TemporaryDirectory(prefix="playbook-no-pages-"))
+    return _NO_PAGES[0].name
 
 
 def load_mkdocs_config(config_file: Path, **overrides: object):
     from mkdocs.config import load_config
     from mkdocs.exceptions import ConfigurationError
 
-    _expect_config(config_file)
+    lent = _expect_config(config_file)
     try:
-        return load_config(str(config_file), **overrides)
+        return load_config(str(config_file), **lent, **overrides)
     except ConfigurationError as err:
         raise BuildError(f"{config_file}: {err}") from err
 
@@ -150,6 +177,6 @@ def serve_site(config_file: Path, address: str) -> None:
 
     from generator.preview import event_driven_serve
 
-    _expect_config(config_file)
+    lent = _expect_config(config_file)
     with mkdocs_messages(verbose=True), event_driven_serve():
-        serve(config_file=str(config_file), dev_addr=address, livereload=True)
+        serve(config_file=str(config_file), dev_addr=address, livereload=True, **lent)

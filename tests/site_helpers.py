@@ -19,8 +19,9 @@ def make_project(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for name in ("mkdocs.yml", "CONTRIBUTING.md"):
         shutil.copyfile(REPO / name, target / name)
-    for folder in ("content", "data", "overrides"):
+    for folder in ("content", "data"):
         shutil.copytree(REPO / folder, target / folder)
+    (target / "overrides").mkdir()  # where a project's own page templates go; the tests add some
     return target
 
 
