@@ -459,7 +459,7 @@ def make_site(folder: Path, tasks: int) -> tuple[Path, Path, str, float]:
     """The project in `folder`, built into www/<served path>/; returns (www, site, root, build seconds)."""
     shutil.copyfile(REPO / "mkdocs.yml", folder / "mkdocs.yml")
     shutil.copytree(REPO / "content", folder / "content")
-    shutil.copytree(REPO / "overrides", folder / "overrides")
+    (folder / "overrides").mkdir()  # the project's page templates: none, the built-in ones
     for page in REPO.glob("*.md"):  # CONTRIBUTING.md and the like, which the plugin may add to the site
         shutil.copyfile(page, folder / page.name)
     write_catalogue(folder / "data", tasks)

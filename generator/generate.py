@@ -1,7 +1,9 @@
-"""`playbook generate`: the site's pages as plain Markdown, for MkDocs without the plugin or another engine.
+"""`playbook generate`: the site's source for MkDocs without the plugin, or another engine.
 
-The output is a complete docs folder: the generated pages, and the hand-written pages with their `[[kind:id]]`
-links resolved. Every page ends with the definitions of the glossary's acronyms it uses.
+The output is a complete site source: `docs/` with the generated pages, the hand-written pages with their
+`[[kind:id]]` links resolved (every page ends with the definitions of the glossary's acronyms it uses) and the files the plugin
+would add (downloads, our script and stylesheet, the schemas, the offline search shim); `theme/` with our
+Material override; and, from the project's mkdocs.yml, a `mkdocs.yml` without the plugin that points at them.
 """
 
 from __future__ import annotations
@@ -13,19 +15,45 @@ from pathlib import Path
 from generator.atomic import replaced_directory
 from generator.confine import links_leaving, project_root, refuse_output
 from generator.errors import DataError, Problem
+from generator.exports import FOLDER as EXPORTS
+from generator.exports import export_files
+from generator.model import Catalogue
 from generator.render import SiteRenderer, write_pages
+from generator.schema_check import schema_names
 from generator.shortlinks import resolve_shortlinks
 from generator.site_text import Abbreviations
 from generator.validate import load_valid_catalogue
 
 #: Files beside the docs folder that are pages of the site too (as the plugin's `pages` option says).
 INCLUDED_PAGES = {"contributing.md": Path("CONTRIBUTING.md")}
+PACKAGE = Path(__file__).parent
+#: Our own scripts and stylesheet: the catalogue's filters, the runbooks' ticks and the task jump box, the print
+#: layout.
+SCRIPTS = ("assets/playbook/catalogue.js", "assets/playbook/reader.js")
+STYLESHEET = "assets/playbook/playbook.css"
+#: Where the offline bundle carries the worker shim; the name must contain "iframe-worker", which is how
+#: Material's offline plugin sees that a shim is there already and does not add its unpkg.com copy.
+IFRAME_WORKER_URI = "assets/vendor/iframe-worker/shim.js"
+#: The folder of the site source that `generate` writes the pages into, beside its mkdocs.yml.
+DOCS = "docs"
+
+
+def static_files(catalogue: Catalogue, *, offline: bool) -> dict[str, Path | str]:
+    """Every file of the site besides its pages, by its path in the site: a file of the package, or content."""
+    files: dict[str, Path | str] = {uri: PACKAGE / "assets" / Path(uri).name for uri in (*SCRIPTS, STYLESHEET)}
+    for name in schema_names():  # at the URLs their `$id` and the data files' first lines name
+        files[f"schemas/{name}"] = PACKAGE / "schemas" / name
+    for name, content in export_files(catalogue).items():
+        files[f"{EXPORTS}/{name}"] = content
+    if offline:
+        files[IFRAME_WORKER_URI] = PACKAGE / "vendor" / "iframe-worker" / "shim.js"
+    return files
 
 
 def generate_docs(
     data_dir: Path, docs_dir: Path, templates_dir: Path, out: Path, included: dict[str, Path] | None = None
 ) -> int:
-    """Writes the docs folder to `out` (replacing it whole); returns the number of pages."""
+    """Writes the site source to `out` (replacing it whole); returns the number of pages."""
     extra = INCLUDED_PAGES if included is None else included
     root = project_root(data_dir.absolute().parent)
     sources = [data_dir, docs_dir, templates_dir, root / "mkdocs.yml", *(docs_dir.parent / p for p in extra.values())]
@@ -40,8 +68,19 @@ def generate_docs(
     generated = {page.src_uri for page in pages}
     acronyms = Abbreviations(catalogue)
     problems: list[Problem] = []
-    with replaced_directory(out) as scratch:
+    with replaced_directory(out) as site_source:
+        scratch = site_source / DOCS
         write_pages(pages, scratch, acronyms.for_page)
+        for uri, source in static_files(catalogue, offline=True).items():
+            (scratch / uri).parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(source, Path):
+                shutil.copyfile(source, scratch / uri)
+            else:
+                (scratch / uri).write_text(source, encoding="utf-8")
+        shutil.copytree(PACKAGE / "theme", site_source / "theme")
+        if (root / "mkdocs.yml").is_file():
+            plain = plain_config((root / "mkdocs.yml").read_text(encoding="utf-8"))
+            (site_source / "mkdocs.yml").write_text(plain, encoding="utf-8")
         sources = (
             [(s.relative_to(docs_dir).as_posix(), s) for s in sorted(docs_dir.rglob("*"))] if docs_dir.is_dir() else []
         )
@@ -65,3 +104,31 @@ def generate_docs(
         if problems:
             raise DataError(problems, "content")
     return len(pages)
+
+
+def plain_config(text: str) -> str:
+    """The project's mkdocs.yml for the generated source: the `- playbook:` plugin entry (and its options) left
+    out, `docs_dir: docs`, our Material override as the theme's custom_dir, and our scripts and stylesheet.
+
+    Edited line by line, so its comments and `!ENV` tags stay as they are (and no YAML library need know them).
+    """
+    out: list[str] = []
+    plugin_indent: int | None = None
+    for line in text.splitlines(keepends=True):
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if plugin_indent is not None:
+            if stripped.strip() and indent <= plugin_indent:
+                plugin_indent = None
+            else:
+                continue  # an option of the playbook plugin, such as `data_dir: data`
+        if stripped.rstrip() in ("- playbook:", "- playbook"):
+            plugin_indent = indent
+            continue
+        if (indent == 0 and stripped.startswith("docs_dir:")) or stripped.startswith("custom_dir:"):
+            continue
+        out.append(line)
+        if indent == 0 and stripped.rstrip() == "theme:":
+            out.append("  custom_dir: theme  # the Material override the plugin adds\n")
+    scripts = "".join(f"  - {uri}\n" for uri in SCRIPTS)
+    return "".join(out) + f"docs_dir: {DOCS}\nextra_javascript:\n{scripts}extra_css:\n  - {STYLESHEET}\n"

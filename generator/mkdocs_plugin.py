@@ -25,9 +25,7 @@ from mkdocs.structure.pages import Page as MkDocsPage
 from generator.confine import links_leaving
 from generator.errors import DataError, PlaybookError, Problem
 from generator.escape import escape_html
-from generator.exports import FOLDER as EXPORTS
-from generator.exports import export_files
-from generator.generate import INCLUDED_PAGES
+from generator.generate import IFRAME_WORKER_URI, INCLUDED_PAGES, SCRIPTS, STYLESHEET, static_files
 from generator.link_origins import origin_lookup, page_origins
 from generator.linkcheck import CheckOptions, PageStream, SiteIndex
 from generator.progress import ProgressSink
@@ -35,26 +33,13 @@ from generator.project import THEME, home_page
 from generator.raw_blocks import put_back, set_aside
 from generator.render import Origin, Rendering, SiteRenderer
 from generator.report import render, render_links
-from generator.schema_check import schema_names
 from generator.shortlinks import resolve_shortlinks
 from generator.site import offline_enabled
 from generator.site_text import Abbreviations, focusable_acronyms, footer_html
 from generator.validate import validate_data
 
 TEMPLATES = Path(__file__).parent / "templates"
-SCHEMAS = Path(__file__).parent / "schemas"
-IFRAME_WORKER = Path(__file__).parent / "vendor" / "iframe-worker" / "shim.js"
 log = logging.getLogger("mkdocs.plugins.playbook")
-#: Our own scripts and stylesheet: the catalogue's filters, the runbooks' ticks and the task jump box, the print
-#: layout.
-ASSETS = {
-    "assets/playbook/catalogue.js": "catalogue.js",
-    "assets/playbook/reader.js": "reader.js",
-    "assets/playbook/playbook.css": "playbook.css",
-}
-#: Where the offline bundle carries the worker shim; the name must contain "iframe-worker", which is how
-#: Material's offline plugin sees that a shim is there already and does not add its unpkg.com copy.
-IFRAME_WORKER_URI = "assets/vendor/iframe-worker/shim.js"
 
 
 class PlaybookConfig(base.Config):
@@ -145,9 +130,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         self.abbreviations = Abbreviations(self.loaded.catalogue)
         config.copyright = footer_html(self.loaded.catalogue, config.copyright)
         self.offline = offline_enabled(config)
-        config.extra_javascript.append("assets/playbook/catalogue.js")
-        config.extra_javascript.append("assets/playbook/reader.js")
-        config.extra_css.append("assets/playbook/playbook.css")
+        config.extra_javascript.extend(SCRIPTS)
+        config.extra_css.append(STYLESHEET)
         if config.theme.name == "material":  # our override of Material's main.html, unless the project has one
             config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME))
         if self.offline:
@@ -201,14 +185,11 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             if files.get_file_from_path(src_uri) is None and path.is_file():
                 files.append(File.generated(config, src_uri, abs_src_path=str(path)))
                 self.included[src_uri] = path
-        for uri, name in ASSETS.items():
-            files.append(File.generated(config, uri, abs_src_path=str(Path(__file__).parent / "assets" / name)))
-        for name in schema_names():  # at the URLs their `$id` and the data files' first lines name
-            files.append(File.generated(config, f"schemas/{name}", abs_src_path=str(SCHEMAS / name)))
-        for name, content in export_files(self.loaded.catalogue).items():
-            files.append(File.generated(config, f"{EXPORTS}/{name}", content=content))
-        if self.offline:
-            files.append(File.generated(config, IFRAME_WORKER_URI, abs_src_path=str(IFRAME_WORKER)))
+        for uri, source in static_files(self.loaded.catalogue, offline=self.offline).items():
+            if isinstance(source, Path):
+                files.append(File.generated(config, uri, abs_src_path=str(source)))
+            else:
+                files.append(File.generated(config, uri, content=source))
         if files.get_file_from_path("index.md") is None:  # a project without a home page of its own
             pages = {plan.src_uri for plan in self.rendering.plans}
             files.append(File.generated(config, "index.md", content=home_page(config.site_name, pages)))

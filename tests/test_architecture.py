@@ -45,5 +45,5 @@ def test_validate_and_generate_run_without_mkdocs(tmp_path: Path):
     validated = run_without_mkdocs(command("validate"), REPO)
 
     assert generated.returncode == 0, generated.stderr
-    assert (tmp_path / "out" / "tasks" / "3306.md").is_file()
+    assert (tmp_path / "out" / "docs" / "tasks" / "3306.md").is_file()
     assert validated.returncode == 0, validated.stderr

@@ -68,7 +68,7 @@ def test_a_link_that_stays_inside_the_project_is_followed(project: Path):
     result = playbook("generate", "--out", "md", cwd=project)
 
     assert result.returncode == 0, result.stderr
-    copied = (project / "md" / "roles.yml.txt").read_text(encoding="utf-8")
+    copied = (project / "md" / "docs" / "roles.yml.txt").read_text(encoding="utf-8")
     assert copied == (project / "data" / "roles.yml").read_text(encoding="utf-8")
 
 

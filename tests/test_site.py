@@ -198,10 +198,10 @@ def test_generate_writes_the_same_pages_as_markdown(built, tmp_path: Path):
     result = playbook("generate", "--out", str(tmp_path / "md"), cwd=project)
 
     assert result.returncode == 0, result.stderr
-    task = (tmp_path / "md" / "tasks" / "3392.md").read_text()
+    task = (tmp_path / "md" / "docs" / "tasks" / "3392.md").read_text()
     assert task.startswith("---\ntags:\n")
     assert "[Task 1141](1141.md)" in task
-    assert "[[" not in (tmp_path / "md" / "fasttrack-migration.md").read_text()
+    assert "[[" not in (tmp_path / "md" / "docs" / "fasttrack-migration.md").read_text()
 
 
 def test_generate_refuses_to_write_over_the_sources(built):
