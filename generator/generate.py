@@ -1,9 +1,10 @@
 """`playbook generate`: the site's source for MkDocs without the plugin, or another engine.
 
 The output is a complete site source: `docs/` with the generated pages, the hand-written pages with their
-`[[kind:id]]` links resolved (every page ends with the definitions of the glossary's acronyms it uses) and the files the plugin
-would add (downloads, our script and stylesheet, the schemas, the offline search shim); `theme/` with our
-Material override; and, from the project's mkdocs.yml, a `mkdocs.yml` without the plugin that points at them.
+`[[kind:id]]` links resolved (every page ends with the definitions of the glossary's acronyms it uses) and the
+files the plugin would add (downloads, our script and stylesheet, the schemas, the offline search shim);
+`theme/` with our Material override; and, from the project's mkdocs.yml, a `mkdocs.yml` without the plugin that
+points at them.
 """
 
 from __future__ import annotations
