@@ -264,7 +264,8 @@ def init(folder: Path) -> None:
 
     with _reported():
         written = init_project(folder)
-    click.echo(f"{len(written)} files written to {folder}; next: cd {folder} && playbook build")
+    step = "playbook build" if folder.resolve() == Path.cwd().resolve() else f"cd {folder} && playbook build"
+    click.echo(f"{len(written)} files written to {folder}; next: {step}")
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
