@@ -122,15 +122,18 @@ def _engine_option(command):
     )(command)
 
 
-def _use_engine(name: str) -> None:
-    """Loads the engine and says, in one line, which it is and how to switch to another."""
+def _use_engine(name: str) -> str:
+    """Loads the engine; returns the line that says which it is and how to switch to another.
+
+    A build or bundle prints it once it has succeeded, so that a failure stays one line of its own.
+    """
     from generator.engines import activate, notice
 
     try:
         activate(name)
     except UsageError as err:
         raise click.UsageError(str(err)) from err
-    click.echo(notice(name), err=True)
+    return notice(name)
 
 
 def _fail(err: PlaybookError) -> None:
@@ -187,12 +190,13 @@ def build(config_file: Path, site_dir: Path, verbose: bool, engine: str) -> None
       playbook build
       playbook build --site-dir /tmp/site -f path/to/mkdocs.yml
     """
-    _use_engine(engine)
+    engine_notice = _use_engine(engine)
     from generator.site import build_site
 
     with _reported():
         build_site(config_file, site_dir, verbose=verbose)
     click.echo(f"site built in {site_dir}")
+    click.echo(engine_notice, err=True)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -219,13 +223,14 @@ def bundle(config_file: Path, output: Path | None, verbose: bool, engine: str) -
       playbook bundle
       playbook bundle -o /tmp/playbook.zip
     """
-    _use_engine(engine)
+    engine_notice = _use_engine(engine)
     from generator.bundle import build_bundle, default_bundle_path
 
     target = output or default_bundle_path(__version__)
     with _reported():
         build_bundle(config_file, target, verbose=verbose)
     click.echo(f"offline bundle written to {target}")
+    click.echo(engine_notice, err=True)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -240,7 +245,7 @@ def serve(config_file: Path, dev_addr: str, engine: str) -> None:
       playbook serve
       playbook serve --dev-addr 0.0.0.0:8080
     """
-    _use_engine(engine)
+    click.echo(_use_engine(engine), err=True)
     from generator.site import serve_site
 
     with _reported():
