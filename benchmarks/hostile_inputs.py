@@ -185,7 +185,7 @@ def _project(folder: Path, tasks: int | None = None) -> Path:
     shutil.copyfile(REPO / "mkdocs.yml", folder / "mkdocs.yml")
     shutil.copyfile(REPO / "CONTRIBUTING.md", folder / "CONTRIBUTING.md")
     shutil.copytree(REPO / "content", folder / "content")
-    shutil.copytree(REPO / "overrides", folder / "overrides")
+    (folder / "overrides").mkdir()  # the project's page templates: none, the built-in ones
     if tasks is None:
         shutil.copytree(REPO / "data", folder / "data")
     else:
