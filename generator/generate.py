@@ -39,6 +39,12 @@ IFRAME_WORKER_URI = "assets/vendor/iframe-worker/shim.js"
 DOCS = "docs"
 
 
+def hand_written_pages(docs_dir: Path, included: dict[str, Path]) -> frozenset[str]:
+    """The Markdown pages of the docs folder and the included pages that exist, by their path in the site."""
+    pages = {path.relative_to(docs_dir).as_posix() for path in docs_dir.rglob("*.md")} if docs_dir.is_dir() else set()
+    return frozenset(pages | {uri for uri, path in included.items() if path.is_file()})
+
+
 def static_files(catalogue: Catalogue, *, offline: bool) -> dict[str, Path | str]:
     """Every file of the site besides its pages, by its path in the site: a file of the package, or content."""
     files: dict[str, Path | str] = {uri: PACKAGE / "assets" / Path(uri).name for uri in (*SCRIPTS, STYLESHEET)}
@@ -64,7 +70,9 @@ def generate_docs(
     if leaving:  # a link out of the project is never read, nor copied into the output
         raise DataError(leaving, "content")
     catalogue = load_valid_catalogue(data_dir)
-    renderer = SiteRenderer(catalogue, override_dirs=[templates_dir])
+    included = {uri: docs_dir.parent / path for uri, path in extra.items()}
+    hand_written = hand_written_pages(docs_dir, included)
+    renderer = SiteRenderer(catalogue, override_dirs=[templates_dir], hand_written=hand_written)
     pages = renderer.pages(processes=os.cpu_count() or 1)
     generated = {page.src_uri for page in pages}
     acronyms = Abbreviations(catalogue)

@@ -25,7 +25,7 @@ from mkdocs.structure.pages import Page as MkDocsPage
 from generator.confine import links_leaving
 from generator.errors import DataError, PlaybookError, Problem
 from generator.escape import escape_html
-from generator.generate import IFRAME_WORKER_URI, INCLUDED_PAGES, SCRIPTS, STYLESHEET, static_files
+from generator.generate import IFRAME_WORKER_URI, INCLUDED_PAGES, SCRIPTS, STYLESHEET, hand_written_pages, static_files
 from generator.link_origins import origin_lookup, page_origins
 from generator.linkcheck import CheckOptions, PageStream, SiteIndex
 from generator.progress import ProgressSink
@@ -148,6 +148,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             # the offline plugin turns directory URLs off in its own on_config, which may run after this one
             url_style="directory" if config.use_directory_urls and not self.offline else "file",
             site_url=config.site_url or "",
+            hand_written=hand_written_pages(Path(config.docs_dir), self._included_pages()),
         )
         self.site_map = renderer.site_map
         # Rendering starts now, on the other core, while MkDocs reads the theme and the docs folder and then
@@ -155,6 +156,9 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         # A template that fails says so when MkDocs reads the page that uses it (RenderedFile).
         self.rendering = Rendering(renderer, processes=1 if (os.cpu_count() or 1) > 1 else 0)
         return config
+
+    def _included_pages(self) -> dict[str, Path]:
+        return {uri: self.repo_root / path for uri, path in self.config.pages.items()}
 
     def _refusal(self, config: MkDocsConfig) -> str:
         """What stops the build before it starts (bad data, a link out of the project), as a report; or ""."""

@@ -153,12 +153,19 @@ class SiteRenderer:
     url_style: str = "directory"
     #: Where the site is published (mkdocs.yml's `site_url`), for the address a printed page carries.
     site_url: str = ""
+    #: The hand-written pages (paths in the docs folder), which a template links to only if the project has them
+    #: (`has_page`); None when not known, and every such link is made.
+    hand_written: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         self.relations = Relations(self.catalogue)
         self.site_map = SiteMap(self.catalogue, self.url_style)
         self.environment = make_environment(self.override_dirs)
+        self.environment.globals["has_page"] = self.has_page
         self._plans: list[PagePlan] | None = None
+
+    def has_page(self, src_uri: str) -> bool:
+        return self.hand_written is None or src_uri in self.hand_written
 
     def plan(self) -> list[PagePlan]:
         """Every page of the site, in a fixed order, not yet rendered."""
