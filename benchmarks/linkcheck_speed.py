@@ -4,7 +4,7 @@
     python benchmarks/linkcheck_speed.py --tasks 1000 --skip linkchecker
     python benchmarks/linkcheck_speed.py --keep                   # keep the temporary project and the tools' output
 
-A temporary project is made as in build_speed.py (mkdocs.yml, content/, overrides/ and the top-level Markdown
+A temporary project is made as in build_speed.py (mkdocs.yml, content/ and the top-level Markdown
 files such as CONTRIBUTING.md copied from the repo, a synthetic data/ written by synthetic.py) and built with
 `playbook build` into www/<path>/, where <path> is the path of site_url in mkdocs.yml (/partner-playbook/), so
 that root-relative links resolve for every tool. Then each checker runs once on that site, in a fresh process,

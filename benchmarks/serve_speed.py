@@ -4,7 +4,7 @@
     python benchmarks/serve_speed.py --tasks 1000 --no-full-build
     python benchmarks/serve_speed.py --tasks 5000 --edits 1 --keep   # one edit: a full rebuild takes minutes
 
-For each size a temporary project is made (mkdocs.yml, content/ and overrides/ copied from the repo, a synthetic
+For each size a temporary project is made (mkdocs.yml and content/ copied from the repo, a synthetic
 data/ written by synthetic.py). `playbook build` is timed once (the full build, for comparison), then the real
 `playbook serve` is started on a free port and, once it serves the first task page, data/tasks.yml is edited as a
 contributor would save it, one edit at a time: a title, an owner, a stage, a prerequisite, a task added, that task
