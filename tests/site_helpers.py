@@ -19,9 +19,8 @@ def make_project(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for name in ("mkdocs.yml", "CONTRIBUTING.md"):
         shutil.copyfile(REPO / name, target / name)
-    for folder in ("content", "data"):
+    for folder in ("content", "data", "overrides"):  # overrides/: the project's own templates; tests add some
         shutil.copytree(REPO / folder, target / folder)
-    (target / "overrides").mkdir()  # where a project's own page templates go; the tests add some
     return target
 
 

@@ -30,7 +30,7 @@ def test_python_classifiers_name_exactly_the_supported_versions() -> None:
 
 def test_sdist_manifest_carries_what_the_tests_need() -> None:
     manifest = (REPO / "MANIFEST.in").read_text(encoding="utf-8").split()
-    for folder in ("tests", "data", "content"):
+    for folder in ("tests", "data", "content", "overrides"):
         assert folder in manifest, folder
     for name in ("mkdocs.yml", "CONTRIBUTING.md", "package.json", "package-lock.json", "LICENSE"):
         assert name in manifest, name
