@@ -233,8 +233,8 @@ SHOWN_LOOP = 10
 
 def _prerequisite_cycles(loaded: LoadedData) -> Iterator[Problem]:
     """One problem per knot of tasks that wait on each other, showing the shortest loop from its first task."""
-    index_of = {task_id: index for index, task_id in _ids(loaded, "tasks")}
-    graph = {task_id: _prerequisites(loaded, index) for task_id, index in index_of.items()}
+    index_of = _task_indexes(loaded)
+    graph = _prerequisite_graph(loaded)
     for component in _strongly_connected(graph):
         start = min(component, key=index_of.__getitem__)
         if len(component) == 1 and start not in graph[start]:
@@ -249,6 +249,15 @@ def _prerequisite_cycles(loaded: LoadedData) -> Iterator[Problem]:
             f"tasks[{index_of[start]}].prerequisites: a dependency cycle: {_show_loop(loop)}{knot}",
             "a task cannot wait, directly or through others, for itself: remove one of these prerequisites",
         )
+
+
+def _task_indexes(loaded: LoadedData) -> dict[Any, int]:
+    return {task_id: index for index, task_id in _ids(loaded, "tasks")}
+
+
+def _prerequisite_graph(loaded: LoadedData) -> dict[Any, list[Any]]:
+    """Each task's ID to the IDs it waits for (a duplicated ID: its last record, as the catalogue's index)."""
+    return {task_id: _prerequisites(loaded, index) for task_id, index in _task_indexes(loaded).items()}
 
 
 def _prerequisites(loaded: LoadedData, index: int) -> list[Any]:
@@ -337,13 +346,14 @@ def _prerequisites_of_later_stages(loaded: LoadedData) -> Iterator[Problem]:
     }
     tasks = loaded.catalogue.records("tasks")
     rank = {task.get("id"): stage_order.get(task.get("stage")) for task in tasks if type(task.get("id")) is int}
+    knot = _knots(loaded)
     for index, task in enumerate(tasks):
         written, own = task.get("prerequisites"), rank.get(task.get("id"))
         if own is None or not isinstance(written, list):
             continue
         for position, prerequisite in enumerate(written):
             later = rank.get(prerequisite) if type(prerequisite) is int else None
-            if later is not None and later > own and not _waits_for(loaded, prerequisite, task["id"]):
+            if later is not None and later > own and knot[prerequisite] != knot[task["id"]]:
                 yield _problem(  # a prerequisite that also waits for the task closes a cycle, reported as such
                     loaded.locate("tasks", index, ("prerequisites", position)),
                     f"tasks[{index}].prerequisites[{position}]: task {task['id']} (stage '{task['stage']}') "
@@ -357,20 +367,11 @@ def _stage_of(loaded: LoadedData, task_id: int) -> Any:
     return loaded.catalogue.index("tasks")[task_id].get("stage")
 
 
-def _waits_for(loaded: LoadedData, start: Any, goal: Any) -> bool:
-    """Whether task `start` waits, directly or through others, for task `goal`."""
-    index = loaded.catalogue.index("tasks")
-    seen, pending = {start}, [start]
-    while pending:
-        current = pending.pop()
-        prerequisites = index[current].get("prerequisites") if current in index else None
-        for nxt in prerequisites if isinstance(prerequisites, list) else ():
-            if nxt == goal:
-                return True
-            if isinstance(nxt, int) and nxt not in seen:
-                seen.add(nxt)
-                pending.append(nxt)
-    return False
+def _knots(loaded: LoadedData) -> dict[Any, int]:
+    """The knot (strongly connected set) of each task. A prerequisite waits, directly or through others, for the
+    task that lists it exactly when both are in one knot: one pass over the graph answers that for every pair."""
+    graph = _prerequisite_graph(loaded)
+    return {task: number for number, knot in enumerate(_strongly_connected(graph)) for task in knot}
 
 
 def _impossible_dates(loaded: LoadedData) -> Iterator[Problem]:
