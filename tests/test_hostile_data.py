@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from site_helpers import make_project, playbook
 
-from generator import integrity
+from generator import integrity, loader
 from generator.errors import Problem
 from generator.loader import load_data
 from generator.report import SHOWN_PER_KIND, render
@@ -198,3 +198,22 @@ def test_playbook_new_does_not_write_a_reserved_id(tmp_path: Path, name: str):
     assert result.returncode in (1, 2)  # refused as bad data, or up front as a bad --id
     assert "is reserved" in result.stderr and "Traceback" not in result.stderr
     assert (project / "data" / "options.yml").read_bytes() == before
+
+
+def test_a_data_file_over_the_size_cap_is_refused_unread(data_dir: Path):
+    tasks = data_dir / "tasks.yml"
+    padding = "# " + "x" * loader.MAX_DATA_FILE_BYTES + "\n"
+    tasks.write_text(tasks.read_text(encoding="utf-8") + padding, encoding="utf-8")
+
+    problems = validate_data(data_dir).problems
+
+    assert [(problem.path, problem.line, problem.column) for problem in problems] == [("data/tasks.yml", 1, 1)]
+    assert "the file is larger than 8 MB, the most a data file may hold" in problems[0].message
+
+
+def test_a_data_file_at_the_size_cap_is_read(data_dir: Path):
+    tasks = data_dir / "tasks.yml"
+    text = tasks.read_text(encoding="utf-8")
+    tasks.write_text(text + "#" * (loader.MAX_DATA_FILE_BYTES - len(text.encode()) - 1) + "\n", encoding="utf-8")
+
+    assert validate_data(data_dir).ok
