@@ -23,13 +23,15 @@ from generator.model import COLLECTION_BY_NAME, COLLECTIONS, REFERENCES, Referen
 
 
 def check_integrity(loaded: LoadedData) -> list[Problem]:
+    graph = _prerequisite_graph(loaded)
+    knots = _strongly_connected(graph)  # found once: the cycle and the stage-order checks both use them
     return [
         *_duplicate_ids(loaded),
         *_duplicate_orders(loaded),
         *_reserved_ids(loaded),
         *_unresolved_references(loaded),
-        *_prerequisite_cycles(loaded),
-        *_prerequisites_of_later_stages(loaded),
+        *_prerequisite_cycles(loaded, graph, knots),
+        *_prerequisites_of_later_stages(loaded, knots),
         *_impossible_dates(loaded),
         *_sources_of_cited_tasks(loaded),
     ]
@@ -231,11 +233,10 @@ def _deletions(text: str) -> set[str]:
 SHOWN_LOOP = 10
 
 
-def _prerequisite_cycles(loaded: LoadedData) -> Iterator[Problem]:
+def _prerequisite_cycles(loaded: LoadedData, graph: dict[Any, list[Any]], knots: list[list[Any]]) -> Iterator[Problem]:
     """One problem per knot of tasks that wait on each other, showing the shortest loop from its first task."""
     index_of = _task_indexes(loaded)
-    graph = _prerequisite_graph(loaded)
-    for component in _strongly_connected(graph):
+    for component in knots:
         start = min(component, key=index_of.__getitem__)
         if len(component) == 1 and start not in graph[start]:
             continue  # a task on its own, waiting on no loop
@@ -337,7 +338,7 @@ def _show_loop(loop: list[Any]) -> str:
     return " → ".join([*map(str, head), f"… ({hidden:,} more)", *map(str, tail)])
 
 
-def _prerequisites_of_later_stages(loaded: LoadedData) -> Iterator[Problem]:
+def _prerequisites_of_later_stages(loaded: LoadedData, knots: list[list[Any]]) -> Iterator[Problem]:
     """A runbook lists stages in order, each task under its stage: a task cannot wait for one further down."""
     stage_order = {
         stage.get("id"): stage.get("order")
@@ -346,7 +347,9 @@ def _prerequisites_of_later_stages(loaded: LoadedData) -> Iterator[Problem]:
     }
     tasks = loaded.catalogue.records("tasks")
     rank = {task.get("id"): stage_order.get(task.get("stage")) for task in tasks if type(task.get("id")) is int}
-    knot = _knots(loaded)
+    # A prerequisite waits, directly or through others, for the task that lists it exactly when both are in one
+    # knot; that case is reported as a cycle.
+    knot = {task: number for number, members in enumerate(knots) for task in members}
     for index, task in enumerate(tasks):
         written, own = task.get("prerequisites"), rank.get(task.get("id"))
         if own is None or not isinstance(written, list):
@@ -365,13 +368,6 @@ def _prerequisites_of_later_stages(loaded: LoadedData) -> Iterator[Problem]:
 
 def _stage_of(loaded: LoadedData, task_id: int) -> Any:
     return loaded.catalogue.index("tasks")[task_id].get("stage")
-
-
-def _knots(loaded: LoadedData) -> dict[Any, int]:
-    """The knot (strongly connected set) of each task. A prerequisite waits, directly or through others, for the
-    task that lists it exactly when both are in one knot: one pass over the graph answers that for every pair."""
-    graph = _prerequisite_graph(loaded)
-    return {task: number for number, knot in enumerate(_strongly_connected(graph)) for task in knot}
 
 
 def _impossible_dates(loaded: LoadedData) -> Iterator[Problem]:

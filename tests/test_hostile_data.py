@@ -100,7 +100,7 @@ def test_later_stage_prerequisites_are_checked_without_a_search_per_prerequisite
     loaded.catalogue.collections["tasks"] = [CountingRecord(task) for task in loaded.catalogue.records("tasks")]
     CountingRecord.reads = 0
 
-    problems = list(integrity._prerequisites_of_later_stages(loaded))
+    problems = [problem for problem in integrity.check_integrity(loaded) if "of the later stage" in problem.message]
 
     assert len(problems) == 300
     assert "task 1 (stage 'prepare') waits for task 1000 of the later stage 'move'" in problems[0].message
