@@ -335,7 +335,7 @@ def main() -> None:
             target = "reference" if is_reference else "+5 s, <500 MB" if extra else "<5 s, <500 MB"
             print(
                 f"{case.command + ' ' + case.name:<36} {case.size:<22} {run.seconds:>8.2f} {run.cpu_seconds:>7.2f}"
-                f" {run.megabytes:>6.0f} {_size(run.output_bytes):>9} {run.exit_code:>4}  {target:<14}  {verdict}",
+                f" {run.megabytes:>6.0f} {_size(run.output_bytes):>9} {run.exit_code:>4}  {target:<13}  {verdict}",
                 flush=True,
             )
             if not args.keep:
