@@ -9,11 +9,14 @@ command in a fresh process, and reads that process's wall time and peak resident
 figure covers the processes it waited for too). CPU seconds (user and system) are printed beside the wall time:
 on a busy machine the wall time says more about the other processes than about ours. Target for every case:
 under 5 s and 500 MB. A case passes when it meets both and the command ends as it should: exit 1 for bad data
-and broken links, 0 for a build. The build cases come with the plain build of the shipped data, for scale.
+and broken links, 0 for a build. A build costs seconds before any hostile input (MkDocs renders the whole site), so
+the plain build of the shipped data runs first as the reference, and a build case is held to the target by what
+it costs beyond that reference (the "target" column says "+5 s"); memory is held to 500 MB as it is.
 
   validate  cycles        8,000 tasks whose prerequisites form many loops (one problem per knot of loops)
   validate  unknown       2,000 unknown prerequisites among 10,000 tasks ("did you mean" for each)
-  validate  bad records   200,000 tasks with two mistakes each (400,000 problems; text shows 50 of a kind)
+  validate  bad records   200,000 tasks with two mistakes each (an 18 MB file: refused by the 8 MB data-file cap)
+  validate  bad records   80,000 of them, just under that cap (160,000 problems; text shows 50 of a kind)
   build     shipped data  the shipped data as it is: what every build case costs before its extra
   build     glossary      the shipped data with 1,000 and 3,000 more glossary entries
   validate  3 MB title    a task title of 3 MB: the schema's length cap refuses it
@@ -26,6 +29,7 @@ and broken links, 0 for a build. The build cases come with the plain build of th
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import shutil
 import signal
@@ -275,11 +279,14 @@ def symlinked_big_file(folder: Path, size: int = 1_500_000_000) -> list[str]:
     return [_tool("playbook"), "check-links", str(site)]
 
 
+SHIPPED_BUILD = glossary(0)
+
 CASES = (
     Case("validate", "cycles", "8,000 tasks", many_cycles, 1),
     Case("validate", "unknown prerequisites", "2,000 of 10,000 tasks", unknown_prerequisites, 1),
     Case("validate", "bad records", "200,000 records", bad_records, 1),
-    Case("build", "shipped data", "as shipped", glossary(0), 0),
+    Case("validate", "bad records under cap", "80,000 records", lambda folder: bad_records(folder, 80_000), 1),
+    Case("build", "shipped data", "as shipped", SHIPPED_BUILD, 0),
     Case("build", "glossary", "1,000 entries", glossary(1_000), 0),
     Case("build", "glossary", "3,000 entries", glossary(3_000), 0),
     Case("validate", "long title", "3 MB", huge_title, 1),
@@ -297,6 +304,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300, help="seconds before a case is stopped (default 300)")
     args = parser.parse_args()
     chosen = [case for case in CASES if not args.case or any(part in case.name for part in args.case)]
+    reference = next(case for case in CASES if case.prepare is SHIPPED_BUILD)
+    if any(case.command == "build" for case in chosen) and reference not in chosen:
+        chosen.insert(0, reference)  # a build case is measured against it
     scratch = Path(tempfile.mkdtemp(prefix="hostile-"))
     header = (
         f"{'case':<36} {'size':<22} {'seconds':>8} {'cpu s':>7} {'MB':>6} {'output':>9} {'exit':>4}"
@@ -305,17 +315,27 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     failures = 0
+    reference_seconds = 0.0
     try:
         for number, case in enumerate(chosen):
             folder = scratch / f"case-{number}"
             folder.mkdir()
-            run = measure(case.prepare(folder), folder, args.timeout)
-            ok = run.seconds < TARGET_SECONDS and run.megabytes < TARGET_MB and run.exit_code == case.expected_exit
+            run = measure(_prepare_apart(case, folder), folder, args.timeout)
+            is_reference = case.prepare is SHIPPED_BUILD
+            if is_reference:
+                reference_seconds = run.seconds
+            extra = reference_seconds if case.command == "build" and not is_reference else 0.0
+            ok = (
+                run.seconds - extra < TARGET_SECONDS
+                and run.megabytes < TARGET_MB
+                and run.exit_code == case.expected_exit
+            )
             failures += not ok
             verdict = "pass" if ok else "FAIL (stopped)" if run.exit_code == -1 else "FAIL"
+            target = "reference" if is_reference else "+5 s, <500 MB" if extra else "<5 s, <500 MB"
             print(
                 f"{case.command + ' ' + case.name:<36} {case.size:<22} {run.seconds:>8.2f} {run.cpu_seconds:>7.2f}"
-                f" {run.megabytes:>6.0f} {_size(run.output_bytes):>9} {run.exit_code:>4}  <5 s, <500 MB  {verdict}",
+                f" {run.megabytes:>6.0f} {_size(run.output_bytes):>9} {run.exit_code:>4}  {target:<13}  {verdict}",
                 flush=True,
             )
             if not args.keep:
@@ -326,6 +346,20 @@ def main() -> None:
         else:
             shutil.rmtree(scratch, ignore_errors=True)
     sys.exit(1 if failures else 0)
+
+
+def _prepare_apart(case: Case, folder: Path) -> list[str]:
+    """The case's input, written by a child process. On Linux a process's peak memory (`ru_maxrss`) starts at its
+    parent's when it is forked and survives exec, so a benchmark grown by writing 10,000 tasks would lend every
+    later command that floor; written apart, the benchmark stays small and the figure is the command's own."""
+    context = multiprocessing.get_context("fork")
+    commands = context.SimpleQueue()
+    child = context.Process(target=lambda: commands.put(case.prepare(folder)))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        sys.exit(f"preparing the case '{case.name}' failed (exit {child.exitcode})")
+    return commands.get()
 
 
 def _size(count: int) -> str:

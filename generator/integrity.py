@@ -23,13 +23,15 @@ from generator.model import COLLECTION_BY_NAME, COLLECTIONS, REFERENCES, Referen
 
 
 def check_integrity(loaded: LoadedData) -> list[Problem]:
+    graph = _prerequisite_graph(loaded)
+    knots = _strongly_connected(graph)  # found once: the cycle and the stage-order checks both use them
     return [
         *_duplicate_ids(loaded),
         *_duplicate_orders(loaded),
         *_reserved_ids(loaded),
         *_unresolved_references(loaded),
-        *_prerequisite_cycles(loaded),
-        *_prerequisites_of_later_stages(loaded),
+        *_prerequisite_cycles(loaded, graph, knots),
+        *_prerequisites_of_later_stages(loaded, knots),
         *_impossible_dates(loaded),
         *_sources_of_cited_tasks(loaded),
     ]
@@ -231,11 +233,10 @@ def _deletions(text: str) -> set[str]:
 SHOWN_LOOP = 10
 
 
-def _prerequisite_cycles(loaded: LoadedData) -> Iterator[Problem]:
+def _prerequisite_cycles(loaded: LoadedData, graph: dict[Any, list[Any]], knots: list[list[Any]]) -> Iterator[Problem]:
     """One problem per knot of tasks that wait on each other, showing the shortest loop from its first task."""
-    index_of = {task_id: index for index, task_id in _ids(loaded, "tasks")}
-    graph = {task_id: _prerequisites(loaded, index) for task_id, index in index_of.items()}
-    for component in _strongly_connected(graph):
+    index_of = _task_indexes(loaded)
+    for component in knots:
         start = min(component, key=index_of.__getitem__)
         if len(component) == 1 and start not in graph[start]:
             continue  # a task on its own, waiting on no loop
@@ -249,6 +250,15 @@ def _prerequisite_cycles(loaded: LoadedData) -> Iterator[Problem]:
             f"tasks[{index_of[start]}].prerequisites: a dependency cycle: {_show_loop(loop)}{knot}",
             "a task cannot wait, directly or through others, for itself: remove one of these prerequisites",
         )
+
+
+def _task_indexes(loaded: LoadedData) -> dict[Any, int]:
+    return {task_id: index for index, task_id in _ids(loaded, "tasks")}
+
+
+def _prerequisite_graph(loaded: LoadedData) -> dict[Any, list[Any]]:
+    """Each task's ID to the IDs it waits for (a duplicated ID: its last record, as the catalogue's index)."""
+    return {task_id: _prerequisites(loaded, index) for task_id, index in _task_indexes(loaded).items()}
 
 
 def _prerequisites(loaded: LoadedData, index: int) -> list[Any]:
@@ -328,7 +338,7 @@ def _show_loop(loop: list[Any]) -> str:
     return " → ".join([*map(str, head), f"… ({hidden:,} more)", *map(str, tail)])
 
 
-def _prerequisites_of_later_stages(loaded: LoadedData) -> Iterator[Problem]:
+def _prerequisites_of_later_stages(loaded: LoadedData, knots: list[list[Any]]) -> Iterator[Problem]:
     """A runbook lists stages in order, each task under its stage: a task cannot wait for one further down."""
     stage_order = {
         stage.get("id"): stage.get("order")
@@ -337,13 +347,16 @@ def _prerequisites_of_later_stages(loaded: LoadedData) -> Iterator[Problem]:
     }
     tasks = loaded.catalogue.records("tasks")
     rank = {task.get("id"): stage_order.get(task.get("stage")) for task in tasks if type(task.get("id")) is int}
+    # A prerequisite waits, directly or through others, for the task that lists it exactly when both are in one
+    # knot; that case is reported as a cycle.
+    knot = {task: number for number, members in enumerate(knots) for task in members}
     for index, task in enumerate(tasks):
         written, own = task.get("prerequisites"), rank.get(task.get("id"))
         if own is None or not isinstance(written, list):
             continue
         for position, prerequisite in enumerate(written):
             later = rank.get(prerequisite) if type(prerequisite) is int else None
-            if later is not None and later > own and not _waits_for(loaded, prerequisite, task["id"]):
+            if later is not None and later > own and knot[prerequisite] != knot[task["id"]]:
                 yield _problem(  # a prerequisite that also waits for the task closes a cycle, reported as such
                     loaded.locate("tasks", index, ("prerequisites", position)),
                     f"tasks[{index}].prerequisites[{position}]: task {task['id']} (stage '{task['stage']}') "
@@ -355,22 +368,6 @@ def _prerequisites_of_later_stages(loaded: LoadedData) -> Iterator[Problem]:
 
 def _stage_of(loaded: LoadedData, task_id: int) -> Any:
     return loaded.catalogue.index("tasks")[task_id].get("stage")
-
-
-def _waits_for(loaded: LoadedData, start: Any, goal: Any) -> bool:
-    """Whether task `start` waits, directly or through others, for task `goal`."""
-    index = loaded.catalogue.index("tasks")
-    seen, pending = {start}, [start]
-    while pending:
-        current = pending.pop()
-        prerequisites = index[current].get("prerequisites") if current in index else None
-        for nxt in prerequisites if isinstance(prerequisites, list) else ():
-            if nxt == goal:
-                return True
-            if isinstance(nxt, int) and nxt not in seen:
-                seen.add(nxt)
-                pending.append(nxt)
-    return False
 
 
 def _impossible_dates(loaded: LoadedData) -> Iterator[Problem]:

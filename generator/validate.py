@@ -54,7 +54,9 @@ def _fold_knock_ons(problems: list[Problem]) -> list[Problem]:
     causes = {problem.place: problem for problem in reversed(problems) if problem.cause is None}
     counts = Counter(problem.cause for problem in problems if problem.cause in causes)
     return [
-        replace(problem, knock_ons=counts[problem.place]) if causes.get(problem.place) is problem else problem
+        replace(problem, knock_ons=counts[problem.place])
+        if counts[problem.place] and causes.get(problem.place) is problem
+        else problem
         for problem in problems
         if problem.cause not in causes
     ]

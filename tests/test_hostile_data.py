@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from site_helpers import make_project, playbook
 
-from generator import integrity
+from generator import integrity, loader
 from generator.errors import Problem
+from generator.loader import load_data
 from generator.report import SHOWN_PER_KIND, render
 from generator.validate import validate_data
 
@@ -74,6 +75,36 @@ def test_separate_knots_are_reported_once_each(data_dir: Path):
     assert len(problems) == 101
     assert problems[0].message == "tasks[0].prerequisites: a dependency cycle: 1 → 2 → 1"
     assert problems[-1].message == "tasks[200].prerequisites: a dependency cycle: 500 → 500"
+
+
+class CountingRecord(dict):
+    """A task record that counts how often its prerequisites are read."""
+
+    reads = 0
+
+    def get(self, key, default=None):
+        if key == "prerequisites":
+            CountingRecord.reads += 1
+        return super().get(key, default)
+
+
+def test_later_stage_prerequisites_are_checked_without_a_search_per_prerequisite(data_dir: Path):
+    # 300 tasks of 'prepare' each wait for the head of a 300-task chain in 'move', a later stage. Whether a
+    # prerequisite waits back for its task is one question per prerequisite; a graph search for each would read
+    # the whole chain every time (90,000 reads), one pass over the graph reads each task a few times.
+    write_tasks(data_dir, {**{task: [1000] for task in range(1, 301)}, **{t: [t + 1] for t in range(1000, 1299)}})
+    tasks = data_dir / "tasks.yml"
+    text = tasks.read_text(encoding="utf-8").split("  - id: 1000\n", 1)
+    tasks.write_text(text[0] + "  - id: 1000\n" + text[1].replace("stage: prepare", "stage: move"), "utf-8")
+    loaded = load_data(data_dir)
+    loaded.catalogue.collections["tasks"] = [CountingRecord(task) for task in loaded.catalogue.records("tasks")]
+    CountingRecord.reads = 0
+
+    problems = [problem for problem in integrity.check_integrity(loaded) if "of the later stage" in problem.message]
+
+    assert len(problems) == 300
+    assert "task 1 (stage 'prepare') waits for task 1000 of the later stage 'move'" in problems[0].message
+    assert CountingRecord.reads < 5 * 600
 
 
 def test_did_you_mean_compares_a_miss_with_a_few_ids_not_all(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
@@ -167,3 +198,22 @@ def test_playbook_new_does_not_write_a_reserved_id(tmp_path: Path, name: str):
     assert result.returncode in (1, 2)  # refused as bad data, or up front as a bad --id
     assert "is reserved" in result.stderr and "Traceback" not in result.stderr
     assert (project / "data" / "options.yml").read_bytes() == before
+
+
+def test_a_data_file_over_the_size_cap_is_refused_unread(data_dir: Path):
+    tasks = data_dir / "tasks.yml"
+    padding = "# " + "x" * loader.MAX_DATA_FILE_BYTES + "\n"
+    tasks.write_text(tasks.read_text(encoding="utf-8") + padding, encoding="utf-8")
+
+    problems = validate_data(data_dir).problems
+
+    assert [(problem.path, problem.line, problem.column) for problem in problems] == [("data/tasks.yml", 1, 1)]
+    assert "the file is larger than 8 MB, the most a data file may hold" in problems[0].message
+
+
+def test_a_data_file_at_the_size_cap_is_read(data_dir: Path):
+    tasks = data_dir / "tasks.yml"
+    text = tasks.read_text(encoding="utf-8")
+    tasks.write_text(text + "#" * (loader.MAX_DATA_FILE_BYTES - len(text.encode()) - 1) + "\n", encoding="utf-8")
+
+    assert validate_data(data_dir).ok
