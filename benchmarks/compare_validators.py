@@ -27,9 +27,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 from conftest import CASES, build_case_data, load_case  # noqa: E402
 
+from generator.data.model import DATA_FILES  # noqa: E402
+from generator.data.yamlsafe import load_yaml  # noqa: E402
 from generator.errors import YamlLoadError  # noqa: E402
-from generator.model import DATA_FILES  # noqa: E402
-from generator.yamlsafe import load_yaml  # noqa: E402
 
 SCHEMAS = REPO / "generator" / "schemas"
 BIN = Path(sys.executable).parent

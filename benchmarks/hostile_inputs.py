@@ -235,10 +235,10 @@ def titles_at_cap(folder: Path, cap: int = 200) -> list[str]:
 DIAGRAM_SCRIPT = """
 import sys
 from pathlib import Path
-from generator.addresses import Linker, SiteMap
-from generator.diagrams import migration_flow
-from generator.loader import load_data
-from generator.relations import Relations
+from generator.pages.addresses import Linker, SiteMap
+from generator.pages.diagrams import migration_flow
+from generator.data.loader import load_data
+from generator.data.relations import Relations
 
 catalogue = load_data(Path(sys.argv[1])).catalogue
 relations = Relations(catalogue)

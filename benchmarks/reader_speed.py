@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from browser import offline_browser
 from build_speed import make_project
 
-from generator.relations import Relations
-from generator.validate import load_valid_catalogue
+from generator.data.relations import Relations
+from generator.data.validate import load_valid_catalogue
 
 #: A page of thousands of rows loads slowly on a busy machine; the figures are what is measured after it loads.
 LOAD_TIMEOUT_MS = 600_000

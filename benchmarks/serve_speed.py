@@ -257,7 +257,7 @@ def rebuilt_since(output: str) -> str:
 
 def validator(folder: Path) -> Callable[[str], bool]:
     """Whether tasks.yml with a given text passes `playbook validate`, tried on a copy of the data folder."""
-    from generator.validate import validate_data
+    from generator.data.validate import validate_data
 
     scratch = folder.parent / f"{folder.name}-check"
     shutil.copytree(folder / "data", scratch)

@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 
 from generator import __version__
+from generator.data.validate import validate_data
 from generator.errors import DataError, PlaybookError, UsageError
-from generator.report import FORMATS, render
-from generator.validate import validate_data
+from generator.links.report import FORMATS, render
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -111,7 +111,7 @@ CONFIG_OPTION = click.option(
 
 
 def _engine_option(command):
-    from generator.engines import ENGINES, default_engine
+    from generator.engines.choice import ENGINES, default_engine
 
     return click.option(
         "--engine",
@@ -127,7 +127,7 @@ def _use_engine(name: str) -> str:
 
     A build or bundle prints it once it has succeeded, so that a failure stays one line of its own.
     """
-    from generator.engines import activate, notice
+    from generator.engines.choice import activate, notice
 
     try:
         activate(name)
@@ -150,7 +150,7 @@ def _fail(err: PlaybookError) -> None:
 @contextmanager
 def _reported() -> Iterator[None]:
     """Runs a step that writes files: each way it can fail is one line and its exit code, never a traceback."""
-    from generator.processes import signals_unwind
+    from generator.system.processes import signals_unwind
 
     try:
         with signals_unwind():
@@ -191,7 +191,7 @@ def build(config_file: Path, site_dir: Path, verbose: bool, engine: str) -> None
       playbook build --site-dir /tmp/site -f path/to/mkdocs.yml
     """
     engine_notice = _use_engine(engine)
-    from generator.site import build_site
+    from generator.engines.site import build_site
 
     with _reported():
         build_site(config_file, site_dir, verbose=verbose)
@@ -224,7 +224,7 @@ def bundle(config_file: Path, output: Path | None, verbose: bool, engine: str) -
       playbook bundle -o /tmp/playbook.zip
     """
     engine_notice = _use_engine(engine)
-    from generator.bundle import build_bundle, default_bundle_path
+    from generator.engines.bundle import build_bundle, default_bundle_path
 
     target = output or default_bundle_path(__version__)
     with _reported():
@@ -246,7 +246,7 @@ def serve(config_file: Path, dev_addr: str, engine: str) -> None:
       playbook serve --dev-addr 0.0.0.0:8080
     """
     click.echo(_use_engine(engine), err=True)
-    from generator.site import serve_site
+    from generator.engines.site import serve_site
 
     with _reported():
         serve_site(config_file, dev_addr)
@@ -265,7 +265,7 @@ def init(folder: Path) -> None:
     Examples:
       playbook init my-playbook && cd my-playbook && playbook build
     """
-    from generator.project import init_project
+    from generator.engines.project import init_project
 
     with _reported():
         written = init_project(folder)
@@ -287,7 +287,7 @@ def generate(out: Path, data_dir: Path, docs_dir: Path, templates_dir: Path) -> 
     Examples:
       playbook generate --out build/docs
     """
-    from generator.generate import generate_docs
+    from generator.pages.generate import generate_docs
 
     with _reported():
         count = generate_docs(data_dir, docs_dir, templates_dir, out)
@@ -363,11 +363,11 @@ def check_links(
     """
     import re
 
-    from generator.external import ExternalOptions, check_urls
-    from generator.link_origins import page_origins
-    from generator.linkcheck import CheckOptions, add_external_findings, check_site
-    from generator.progress import TerminalProgress
-    from generator.report import printable, render_links
+    from generator.links.external import ExternalOptions, check_urls
+    from generator.links.link_origins import page_origins
+    from generator.links.linkcheck import CheckOptions, add_external_findings, check_site
+    from generator.links.report import printable, render_links
+    from generator.system.progress import TerminalProgress
 
     if not site_dir.is_dir():
         raise click.UsageError(f"site folder not found: {site_dir}")
@@ -421,7 +421,7 @@ def diff(base: str, head: str | None, output_format: str, data_path: str) -> Non
       playbook diff main
       playbook diff origin/main HEAD --format markdown > comment.md
     """
-    from generator.changes import catalogue_at, compare, render_changes
+    from generator.pages.changes import catalogue_at, compare, render_changes
 
     repository = Path.cwd()
     try:
@@ -435,7 +435,7 @@ class _ShowsKnownValues(click.Command):
     """A command whose help ends with the IDs its options may name, read from the data folder."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from generator.scaffold import known_values
+        from generator.data.scaffold import known_values
 
         data_dir = ctx.params.get("data_dir") or Path("data")
         values = known_values(Path(data_dir))
@@ -455,7 +455,7 @@ def new() -> None:
 
 
 def _add(data_dir: Path, kind: str, record: dict[str, object]) -> None:
-    from generator.scaffold import add_record
+    from generator.data.scaffold import add_record
 
     try:
         path, line = add_record(data_dir, kind, record)
@@ -489,7 +489,7 @@ def new_task(data_dir: Path, task_id: int | None, source_pages: tuple[str, ...],
       playbook new task --title "Check the mail flow" --owner frp --stage close --source imap
       playbook new task --title "Plan the cut-over" --owner mst --stage migrate --prerequisite 2474
     """
-    from generator.scaffold import next_task_id, usual_source_page
+    from generator.data.scaffold import next_task_id, usual_source_page
 
     catalogue = _catalogue(data_dir)
     record: dict[str, object] = {
@@ -539,7 +539,7 @@ def new_option(
       playbook new option --name "Migration factory" --summary "A partner runs repeated migrations." \\
         --executed-by partner --phase migrate
     """
-    from generator.scaffold import slug, usual_source_page
+    from generator.data.scaffold import slug, usual_source_page
 
     catalogue = _catalogue(data_dir)
     record = {
@@ -569,7 +569,7 @@ def new_role(
     Examples:
       playbook new role --name "Cut-over coordinator" --acronym CC --summary "Plans the final switch."
     """
-    from generator.scaffold import slug, usual_source_page
+    from generator.data.scaffold import slug, usual_source_page
 
     catalogue = _catalogue(data_dir)
     record: dict[str, object] = {"id": slug(acronym or name) if role_id is None else role_id, "name": name}
@@ -580,7 +580,7 @@ def new_role(
 
 
 def _catalogue(data_dir: Path):
-    from generator.validate import load_valid_catalogue
+    from generator.data.validate import load_valid_catalogue
 
     try:
         return load_valid_catalogue(data_dir)

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from generator.model import COLLECTIONS
-from generator.schema_check import read_schema
+from generator.data.model import COLLECTIONS
+from generator.data.schema_check import read_schema
 
 PAYLOADS = [
     "<script>alert(1)</script>",

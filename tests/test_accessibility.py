@@ -24,9 +24,9 @@ from browser import CHROMIUM, FLAGS
 from conftest import REPO
 from site_helpers import built
 
-from generator.addresses import address, built_path
-from generator.relations import Relations
-from generator.validate import load_valid_catalogue
+from generator.data.relations import Relations
+from generator.data.validate import load_valid_catalogue
+from generator.pages.addresses import address, built_path
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")

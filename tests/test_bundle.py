@@ -143,7 +143,7 @@ def test_a_failed_bundle_leaves_the_existing_zip_untouched(tmp_path: Path):
 
 def test_the_default_bundle_name_carries_the_version():
     from generator import __version__
-    from generator.bundle import default_bundle_path
+    from generator.engines.bundle import default_bundle_path
 
     assert default_bundle_path(__version__) == REPO.joinpath("dist").relative_to(REPO) / (
         f"partner-playbook-{__version__}-offline.zip"

@@ -20,10 +20,10 @@ from browser import Traffic, gated_context, offline_browser
 from conftest import REPO
 from site_helpers import built, make_project, playbook
 
-from generator.model import Catalogue
-from generator.relations import Relations
-from generator.render import SiteRenderer
-from generator.validate import load_valid_catalogue
+from generator.data.model import Catalogue
+from generator.data.relations import Relations
+from generator.data.validate import load_valid_catalogue
+from generator.pages.render import SiteRenderer
 
 SCRIPT = REPO / "generator" / "assets" / "catalogue.js"
 STYLES = REPO / "generator" / "assets" / "playbook.css"

@@ -10,12 +10,12 @@ import markdown
 import pytest
 from conftest import REPO, build_case_data
 
-from generator.addresses import OWN_PAGES, SECTION_INDEXES, Linker, SiteMap, address, built_path
-from generator.diagrams import SVG_NS, migration_flow, options_lifecycle
-from generator.escape import Markdown
-from generator.model import Catalogue
-from generator.relations import Relations
-from generator.validate import load_valid_catalogue
+from generator.data.model import Catalogue
+from generator.data.relations import Relations
+from generator.data.validate import load_valid_catalogue
+from generator.pages.addresses import OWN_PAGES, SECTION_INDEXES, Linker, SiteMap, address, built_path
+from generator.pages.diagrams import SVG_NS, migration_flow, options_lifecycle
+from generator.pages.escape import Markdown
 
 NS = f"{{{SVG_NS}}}"
 HOSTILE = "</text><script>alert(1)</script>"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from site_helpers import make_project, playbook
 
-from generator.engines import ENGINES, installed
+from generator.engines.choice import ENGINES, installed
 
 
 @pytest.mark.parametrize("engine", [name for name in ENGINES if name in installed()])
@@ -28,7 +28,7 @@ def test_each_installed_engine_builds_the_shipped_project_without_a_broken_link(
 
 
 def test_an_engine_that_is_not_installed_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from generator import engines
+    from generator.engines import choice as engines
 
     monkeypatch.setattr(engines, "installed", lambda: ["mkdocs"])
     with pytest.raises(engines.UsageError, match=r"properdocs is not installed; install it with pip install"):

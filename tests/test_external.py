@@ -14,8 +14,8 @@ from typing import ClassVar
 import pytest
 from site_helpers import playbook
 
-from generator.external import ExternalOptions, check_urls
-from generator.linkcheck import add_external_findings, check_site
+from generator.links.external import ExternalOptions, check_urls
+from generator.links.linkcheck import add_external_findings, check_site
 
 
 class Misbehaving(BaseHTTPRequestHandler):

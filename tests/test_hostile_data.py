@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from site_helpers import make_project, playbook
 
-from generator import integrity, loader
+from generator.data import integrity, loader
+from generator.data.loader import load_data
+from generator.data.validate import validate_data
 from generator.errors import Problem
-from generator.loader import load_data
-from generator.report import SHOWN_PER_KIND, render
-from generator.validate import validate_data
+from generator.links.report import SHOWN_PER_KIND, render
 
 TASK = (
     "  - id: {id}\n    title: Task {id}\n    owner: partner\n    stage: prepare\n{extra}"

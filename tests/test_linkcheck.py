@@ -12,8 +12,8 @@ import pytest
 from conftest import TESTS
 from site_helpers import make_project, playbook
 
-from generator.htmllinks import locate, read_links, srcset_urls
-from generator.linkcheck import MAX_PAGE_BYTES, CheckOptions, PageStream, SiteIndex, check_site, html_pages
+from generator.links.htmllinks import locate, read_links, srcset_urls
+from generator.links.linkcheck import MAX_PAGE_BYTES, CheckOptions, PageStream, SiteIndex, check_site, html_pages
 
 SITE = TESTS / "cases" / "links" / "site"
 

@@ -11,7 +11,7 @@ from mkdocs.livereload import LiveReloadServer
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.polling import PollingObserver
 
-from generator.preview import CHANGES, EventDrivenServer, event_driven_serve
+from generator.engines.preview import CHANGES, EventDrivenServer, event_driven_serve
 
 
 class Heard(FileSystemEventHandler):

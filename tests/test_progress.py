@@ -11,7 +11,7 @@ from pathlib import Path
 
 from site_helpers import make_project, playbook
 
-from generator.progress import TerminalProgress
+from generator.system.progress import TerminalProgress
 
 
 class Terminal(io.StringIO):

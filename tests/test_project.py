@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO
 from site_helpers import playbook
 
-from generator.project import STARTER
+from generator.engines.project import STARTER
 
 #: What a checkout holds besides its sources: tools, caches, outputs.
 NOT_SOURCES = (".git", ".venv", "node_modules", "build", "dist", "site", "*.egg-info", "__pycache__", ".*_cache")

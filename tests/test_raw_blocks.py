@@ -7,9 +7,9 @@ import pytest
 from conftest import REPO
 from mkdocs.config import load_config
 
-from generator.loader import load_data
-from generator.raw_blocks import PLACEHOLDER, put_back, set_aside
-from generator.render import SiteRenderer
+from generator.data.loader import load_data
+from generator.engines.raw_blocks import PLACEHOLDER, put_back, set_aside
+from generator.pages.render import SiteRenderer
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from site_helpers import built, link_targets, make_project, playbook, read_page
 
-from generator.exports import columns, export_files
-from generator.model import COLLECTIONS, Catalogue
-from generator.relations import Relations
-from generator.schema_check import read_schema
-from generator.validate import load_valid_catalogue, validate_data
+from generator.data.exports import columns, export_files
+from generator.data.model import COLLECTIONS, Catalogue
+from generator.data.relations import Relations
+from generator.data.schema_check import read_schema
+from generator.data.validate import load_valid_catalogue, validate_data
 
 STAGES = [{"id": f"s{n}", "name": f"Stage {n}", "order": n} for n in range(1, 5)]
 
@@ -168,7 +168,7 @@ def _from_csv(header: list[str], row: list[str], properties: dict) -> dict:
 
 def _kind(schema: dict) -> str:
     """ "integer", "boolean", "array of integer", "object", ...: a property's type, following `$ref`s."""
-    from generator.schema_check import read_schema
+    from generator.data.schema_check import read_schema
 
     if "$ref" in schema:
         schema = read_schema("common.schema.json")["$defs"][schema["$ref"].rsplit("/", 1)[1]]

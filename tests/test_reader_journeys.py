@@ -27,11 +27,11 @@ from browser import CHROMIUM, FLAGS, Traffic
 from conftest import REPO
 from site_helpers import built, read_page
 
-from generator.addresses import Linker, continuation_uri
-from generator.diagrams import migration_flow
-from generator.relations import Relations
-from generator.render import SiteRenderer
-from generator.validate import load_valid_catalogue, validate_data
+from generator.data.relations import Relations
+from generator.data.validate import load_valid_catalogue, validate_data
+from generator.pages.addresses import Linker, continuation_uri
+from generator.pages.diagrams import migration_flow
+from generator.pages.render import SiteRenderer
 
 #: Where the site is served: the path of mkdocs.yml's `site_url`, as GitHub Pages serves a project's site.
 BASE_PATH = urlsplit(re.search(r"^site_url:\s*(\S+)", (REPO / "mkdocs.yml").read_text(), re.M).group(1)).path

@@ -56,8 +56,8 @@ def _matches(pattern: str, message: str) -> bool:
 
 
 def test_contributing_documents_every_field_of_every_collection():
-    from generator.model import COLLECTIONS
-    from generator.schema_check import read_schema
+    from generator.data.model import COLLECTIONS
+    from generator.data.schema_check import read_schema
 
     contributing = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
     section = contributing.split("### Every field", 1)[1].split("\n## ", 1)[0]

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from generator.data.loader import load_data
 from generator.errors import DataError, PlaybookError
-from generator.link_origins import origin_lookup
-from generator.loader import load_data
-from generator.render import Rendering, SiteRenderer
+from generator.links.link_origins import origin_lookup
+from generator.pages.render import Rendering, SiteRenderer
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from synthetic import write_catalogue

@@ -9,9 +9,9 @@ import jsonschema_rs
 import pytest
 from conftest import REPO
 
-from generator.model import DATA_FILES, SCHEMA_URL
-from generator.schema_check import read_schema, schema_names
-from generator.validate import load_valid_catalogue
+from generator.data.model import DATA_FILES, SCHEMA_URL
+from generator.data.schema_check import read_schema, schema_names
+from generator.data.validate import load_valid_catalogue
 
 SEEDS = REPO.parent / "shared" / "seeds"
 # Every "Playbook Task ID" the FastTrack Ready Partner roles page cites, in order of first appearance.

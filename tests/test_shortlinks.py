@@ -7,8 +7,8 @@ import posixpath
 import pytest
 from conftest import MINIMAL
 
-from generator.addresses import SiteMap, continuation_uri, relative_link
-from generator.validate import load_valid_catalogue
+from generator.data.validate import load_valid_catalogue
+from generator.pages.addresses import SiteMap, continuation_uri, relative_link
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def site_map() -> SiteMap:
 
 
 def resolve(site_map: SiteMap, text: str, page: str = "guide/page.md"):
-    from generator.shortlinks import resolve_shortlinks
+    from generator.pages.shortlinks import resolve_shortlinks
 
     return resolve_shortlinks(text, page, "content/guide/page.md", site_map)
 

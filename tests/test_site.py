@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from site_helpers import link_targets, make_project, playbook, read_page, tree_digest
 
-from generator.addresses import OWN_PAGES, address
-from generator.model import COLLECTIONS
-from generator.validate import load_valid_catalogue
+from generator.data.model import COLLECTIONS
+from generator.data.validate import load_valid_catalogue
+from generator.pages.addresses import OWN_PAGES, address
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +218,7 @@ def test_published_schemas_validate_the_shipped_data_through_the_data_files_sche
 
     import jsonschema_rs
 
-    from generator.yamlsafe import load_yaml_bytes
+    from generator.data.yamlsafe import load_yaml_bytes
 
     project, site, _ = built
     site_url = "https://partner-playbook.github.io/partner-playbook/"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from site_helpers import make_project, playbook, read_page, tree_digest
 
-from generator.escape import escape_markdown, safe_url
+from generator.pages.escape import escape_markdown, safe_url
 
 HOSTILE = "<script>alert(1)</script> [x](javascript:alert(1)) *bold* `code` | cell"
 

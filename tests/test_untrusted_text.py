@@ -14,11 +14,11 @@ import pytest
 import yaml
 from conftest import REPO, build_case_data
 
-from generator.escape import escape_markdown
-from generator.exports import export_files
-from generator.model import Catalogue
-from generator.site_text import Abbreviations
-from generator.validate import load_valid_catalogue, validate_data
+from generator.data.exports import export_files
+from generator.data.model import Catalogue
+from generator.data.validate import load_valid_catalogue, validate_data
+from generator.pages.escape import escape_markdown
+from generator.pages.site_text import Abbreviations
 
 
 def site_markdown(text: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import CASES, build_case_data, load_case
 
-from generator.validate import validate_data
+from generator.data.validate import validate_data
 
 CASE_FILES = sorted(CASES.glob("*.yml"))
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.data.yamlsafe import MAX_ALIAS_EXPANSION, load_yaml, load_yaml_bytes
 from generator.errors import YamlLoadError
-from generator.yamlsafe import MAX_ALIAS_EXPANSION, load_yaml, load_yaml_bytes
 
 
 @pytest.mark.parametrize(

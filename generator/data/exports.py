@@ -1,0 +1,71 @@
+"""The data as downloads: one JSON and one CSV file per collection, for people who work in spreadsheets.
+
+Columns follow the schema's field order, so they are stable however the YAML is written; a CSV cell holds a list
+of plain values joined by "; ", and anything more structured (links, limits, a task per source) as JSON.
+
+A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage return before one) as a
+formula, so a title from a pull request could fetch a URL or run a command on the reader's machine. Such a text cell
+is written with a leading apostrophe, the mark spreadsheets read as "this is text"; so is a cell that starts with an
+apostrophe already, so a reader can always drop exactly one (the downloads page says so).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from generator.data.model import COLLECTIONS, Catalogue
+from generator.data.schema_check import read_schema
+
+FOLDER = "downloads"
+
+
+def columns(collection: str, file: str) -> list[str]:
+    schema = read_schema(f"{file}.schema.json")
+    return list(schema["properties"][collection]["items"]["properties"])
+
+
+def export_files(catalogue: Catalogue) -> dict[str, str]:
+    """File name (under the downloads folder) → content, for every collection."""
+    files: dict[str, str] = {}
+    for collection in COLLECTIONS:
+        records = catalogue.records(collection.name)
+        files[f"{collection.name}.json"] = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+        files[f"{collection.name}.csv"] = _csv(columns(collection.name, collection.file), records)
+    return files
+
+
+def _csv(fields: list[str], records: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    # RFC 4180's CRLF: the csv module quotes a field holding a line terminator's character, so with CRLF a lone
+    # carriage return in a value is quoted too; with "\n" it was not, and a spreadsheet started a new row there.
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(fields)
+    for record in records:
+        writer.writerow([_cell(record.get(field)) for field in fields])
+    return buffer.getvalue()
+
+
+#: What a spreadsheet takes for the start of a formula (OWASP's list), and the apostrophe that marks text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _cell(value: Any) -> str:
+    text = _plain_cell(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return text  # a number is a number, even a negative one
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _plain_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list) and all(isinstance(item, (str, int, float)) for item in value):
+        return "; ".join(str(item) for item in value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)

@@ -1,0 +1,168 @@
+"""What the playbook's data is made of: its collections, the files that hold them, and how they refer to each other.
+
+This module is declarations only. The schemas in `generator/schemas/` say what one record looks like; this says
+what a schema cannot: which field names a record of another collection.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Where the site publishes the JSON Schemas; each schema's `$id`, and each data file's first line, point here.
+SCHEMA_URL = "https://partner-playbook.github.io/partner-playbook/schemas/"
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    file: str
+    label: str
+    #: What a hand-written page writes to link to one: `[[task:3306]]`.
+    kind: str
+    integer_ids: bool = False
+
+
+COLLECTIONS: tuple[Collection, ...] = (
+    Collection("source_pages", "provenance", "source page", "source-page"),
+    Collection("lifecycle_phases", "lifecycle", "lifecycle phase", "phase"),
+    Collection("alignment_steps", "lifecycle", "alignment step", "step"),
+    Collection("options", "options", "option", "option"),
+    Collection("partner_types", "options", "partner type", "partner-type"),
+    Collection("services_offerings", "offerings", "services offering", "offering"),
+    Collection("self_service_resources", "offerings", "self-service resource", "resource"),
+    Collection("fasttrack_phases", "fasttrack", "FastTrack phase", "fasttrack-phase"),
+    Collection("focus_area_groups", "fasttrack", "focus area group", "focus-group"),
+    Collection("focus_areas", "fasttrack", "focus area", "focus-area"),
+    Collection("roles", "roles", "role", "role"),
+    Collection("migration_sources", "migration", "migration source", "source"),
+    Collection("migration_stages", "migration", "migration stage", "stage"),
+    Collection("tasks", "tasks", "playbook task", "task", integer_ids=True),
+    Collection("responsibilities", "responsibilities", "responsibility", "responsibility"),
+    Collection("glossary", "glossary", "glossary entry", "term"),
+)
+COLLECTION_BY_NAME = {collection.name: collection for collection in COLLECTIONS}
+COLLECTION_BY_KIND = {collection.kind: collection for collection in COLLECTIONS}
+DATA_FILES: tuple[str, ...] = tuple(dict.fromkeys(collection.file for collection in COLLECTIONS))
+
+
+def collections_in(file: str) -> list[Collection]:
+    return [collection for collection in COLLECTIONS if collection.file == file]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field of `collection` whose values are IDs in `target`.
+
+    `field` is a dotted path: `*` steps into every list item, `{key}` names every key of a mapping and
+    `{value}` every value of one.
+    """
+
+    collection: str
+    field: str
+    target: str
+
+    def values(self, record: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], Any, bool]]:
+        """Every (path within the record, referenced ID, written as a mapping key?) in `record`."""
+        yield from _walk(record, tuple(self.field.split(".")), ())
+
+
+def _walk(value: Any, steps: tuple[str, ...], path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any, bool]]:
+    if not steps:
+        yield path, value, False
+        return
+    step, rest = steps[0], steps[1:]
+    if step == "*" and isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, rest, (*path, index))
+    elif step == "{key}" and isinstance(value, dict):
+        for key in value:
+            yield (*path, key), key, True
+    elif step == "{value}" and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, rest, (*path, key))
+    elif isinstance(value, dict) and step in value:
+        yield from _walk(value[step], rest, (*path, step))
+
+
+REFERENCES: tuple[Reference, ...] = (
+    Reference("alignment_steps", "lifecycle_phase", "lifecycle_phases"),
+    Reference("options", "lifecycle_phases.*", "lifecycle_phases"),
+    Reference("options", "partner_types.*", "partner_types"),
+    Reference("options", "uses_options.*", "options"),
+    Reference("partner_types", "option", "options"),
+    Reference("services_offerings", "lifecycle_phases.*", "lifecycle_phases"),
+    Reference("self_service_resources", "option", "options"),
+    Reference("focus_areas", "group", "focus_area_groups"),
+    Reference("roles", "limits.*.except_sources.*", "migration_sources"),
+    Reference("roles", "limits.*.replaced_by.questions_to", "roles"),
+    Reference("tasks", "owner", "roles"),
+    Reference("tasks", "stage", "migration_stages"),
+    Reference("tasks", "sources.*", "migration_sources"),
+    Reference("tasks", "prerequisites.*", "tasks"),
+    Reference("responsibilities", "role", "roles"),
+    Reference("responsibilities", "stage", "migration_stages"),
+    Reference("responsibilities", "tasks.*", "tasks"),
+    Reference("responsibilities", "tasks_by_source.{key}", "migration_sources"),
+    Reference("responsibilities", "tasks_by_source.{value}", "tasks"),
+    Reference("responsibilities", "involves.*", "roles"),
+    *(Reference(c.name, "source_pages.*", "source_pages") for c in COLLECTIONS if c.name != "source_pages"),
+)
+
+
+@dataclass
+class Catalogue:
+    """Every collection's records, in file order, with an index by ID.
+
+    Filled once by the loader and only read afterwards, which is what lets the indexes be kept.
+    """
+
+    collections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _indexes: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def records(self, name: str) -> list[dict[str, Any]]:
+        return self.collections.get(name, [])
+
+    def index(self, name: str) -> dict[Any, dict[str, Any]]:
+        if name not in self._indexes:
+            self._indexes[name] = {record.get("id"): record for record in self.records(name)}
+        return self._indexes[name]
+
+
+# Where records get pages of their own. Validation refuses an ID the build could not publish there, so the
+# rule lives with the data; generator.pages.addresses places every other record.
+#: Collections with a page of their own.
+OWN_PAGES = {
+    "options": "options/{id}.md",
+    "lifecycle_phases": "lifecycle/{id}.md",
+    "fasttrack_phases": "fasttrack/phases/{id}.md",
+    "focus_area_groups": "fasttrack/focus-areas/{id}.md",
+    "services_offerings": "services/{id}.md",
+    "roles": "roles/{id}.md",
+    "migration_sources": "sources/{id}.md",
+    "migration_stages": "stages/{id}.md",
+    "tasks": "tasks/{id}.md",
+}
+#: Names the site gives pages of its own in the folders where entities get theirs: each section's `index.md`,
+#: and `page-2.md` onwards, where a long listing continues (see `continuation_uri`).
+_SECTION_INDEX = "index"
+_CONTINUATION = re.compile(r"page-[0-9]+")
+#: Names Windows keeps for its devices: no file or folder may take one, so the unzipped offline bundle would
+#: lose the page there.
+_WINDOWS_DEVICE = re.compile(r"con|prn|aux|nul|com[1-9]|lpt[1-9]")
+
+
+def reserved_id(collection: str, record_id: object) -> str | None:
+    """Why a record with a page of its own (`OWN_PAGES`) cannot have this ID, or None when it can."""
+    if not isinstance(record_id, str):
+        return None
+    page = OWN_PAGES[collection].format(id=record_id)
+    if record_id == _SECTION_INDEX:
+        return f"{page} is the section's own index page"
+    if _CONTINUATION.fullmatch(record_id):
+        return f"{page} is where the site continues a long list of the section"
+    if _WINDOWS_DEVICE.fullmatch(record_id):
+        return f"Windows cannot hold a file or folder named '{record_id}', so the offline bundle would lose {page}"
+    return None

@@ -1,0 +1,179 @@
+"""What the data implies but does not write down: reverse links, groupings, and a dependency order of tasks.
+
+Pages link both ways because every forward reference (a task's owner, a prerequisite, a citation) is indexed here
+in reverse (the role's tasks, the tasks that need this one, the responsibilities that cite it).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from generator.data.model import Catalogue
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A responsibility citing a task, for one migration source when the citation is per source."""
+
+    responsibility: Record
+    source: str | None = None
+
+
+def group_by(records: list[Record], field: str) -> dict[Any, list[Record]]:
+    """Records by the value (or each value, for a list field) of `field`, keeping record order."""
+    groups: dict[Any, list[Record]] = defaultdict(list)
+    for record in records:
+        value = record.get(field)
+        for key in value if isinstance(value, list) else [value]:
+            if key is not None:
+                groups[key].append(record)
+    return groups
+
+
+class Relations:
+    """Indexes over a valid catalogue. Every list keeps a stable, meaningful order."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+
+    def records(self, collection: str) -> list[Record]:
+        return self.catalogue.records(collection)
+
+    @cached_property
+    def tasks(self) -> dict[int, Record]:
+        return self.catalogue.index("tasks")
+
+    @cached_property
+    def task_order(self) -> list[Record]:
+        """Every task after its prerequisites; among tasks free to go, earlier stage first, then file order."""
+        stage_rank = {stage["id"]: stage["order"] for stage in self.records("migration_stages")}
+        position = {task["id"]: index for index, task in enumerate(self.records("tasks"))}
+        waiting = {task_id: len(task.get("prerequisites", [])) for task_id, task in self.tasks.items()}
+        ready = [(stage_rank.get(self.tasks[t]["stage"], 0), position[t], t) for t, n in waiting.items() if n == 0]
+        heapq.heapify(ready)
+        ordered: list[Record] = []
+        while ready:
+            *_, task_id = heapq.heappop(ready)
+            ordered.append(self.tasks[task_id])
+            for follower in self.needed_by.get(task_id, []):
+                waiting[follower] -= 1
+                if waiting[follower] == 0:
+                    rank = stage_rank.get(self.tasks[follower]["stage"], 0)
+                    heapq.heappush(ready, (rank, position[follower], follower))
+        return ordered
+
+    def runbook(self, tasks: list[Record]) -> list[tuple[Record, list[Record]]]:
+        """The tasks as runbook steps: in dependency order, cut into runs of one stage each.
+
+        Where the data lets a later stage's task come before an earlier stage's one (a prerequisite that points
+        forward), the stage appears again rather than a step moving before a task it waits for.
+        """
+        stages = self.catalogue.index("migration_stages")
+        groups: list[tuple[Record, list[Record]]] = []
+        for task in self.in_task_order(tasks):
+            if not groups or groups[-1][0]["id"] != task["stage"]:
+                groups.append((stages[task["stage"]], []))
+            groups[-1][1].append(task)
+        return groups
+
+    def in_task_order(self, tasks: list[Record]) -> list[Record]:
+        wanted = {task["id"] for task in tasks}
+        return [task for task in self.task_order if task["id"] in wanted]
+
+    @cached_property
+    def needed_by(self) -> dict[int, list[int]]:
+        """Task → the tasks that list it as a prerequisite."""
+        followers: dict[int, list[int]] = defaultdict(list)
+        for task in self.records("tasks"):
+            for prerequisite in task.get("prerequisites", []):
+                followers[prerequisite].append(task["id"])
+        return followers
+
+    @cached_property
+    def citations(self) -> dict[int, list[Citation]]:
+        """Task → every responsibility that cites it, in the order the responsibilities are written."""
+        cited: dict[int, list[Citation]] = defaultdict(list)
+        for responsibility in self.records("responsibilities"):
+            for task_id in responsibility.get("tasks", []):
+                cited[task_id].append(Citation(responsibility))
+            for source, task_id in responsibility.get("tasks_by_source", {}).items():
+                cited[task_id].append(Citation(responsibility, source))
+        return cited
+
+    def cited_tasks(self, responsibility: Record) -> list[tuple[Record, str | None]]:
+        """The tasks a responsibility cites, each with its migration source when cited per source."""
+        plain = [(self.tasks[task_id], None) for task_id in responsibility.get("tasks", [])]
+        per_source = [(self.tasks[t], source) for source, t in responsibility.get("tasks_by_source", {}).items()]
+        return plain + per_source
+
+    @cached_property
+    def tasks_by_owner(self) -> dict[str, list[Record]]:
+        return {role: self.in_task_order(tasks) for role, tasks in group_by(self.records("tasks"), "owner").items()}
+
+    @cached_property
+    def tasks_by_stage(self) -> dict[str, list[Record]]:
+        return {stage: self.in_task_order(tasks) for stage, tasks in group_by(self.records("tasks"), "stage").items()}
+
+    def tasks_for_source(self, source: str) -> list[Record]:
+        """Tasks that apply to a source (those naming it, and those naming no source), in dependency order."""
+        return [task for task in self.task_order if source in task.get("sources", [source])]
+
+    @cached_property
+    def responsibilities_by_role(self) -> dict[str, list[Record]]:
+        return group_by(self.records("responsibilities"), "role")
+
+    @cached_property
+    def responsibilities_involving(self) -> dict[str, list[Record]]:
+        return group_by(self.records("responsibilities"), "involves")
+
+    def roles_on_task(self, task: Record) -> list[str]:
+        """The owner, then every role a citing responsibility involves: whose limits the task page must show."""
+        roles = [task["owner"]]
+        for citation in self.citations.get(task["id"], []):
+            roles += [r for r in [citation.responsibility["role"], *citation.responsibility.get("involves", [])]]
+        return list(dict.fromkeys(roles))
+
+    def retirement(self, role_id: str) -> Record | None:
+        """The role's "retired" limit, if it has one."""
+        role = self.catalogue.index("roles").get(role_id, {})
+        return next((limit for limit in role.get("limits", []) if limit["kind"] == "retired"), None)
+
+    def role_applies(self, role_id: str, source_id: str) -> bool:
+        """Whether the role still takes part in a migration from this source: a retired role only where its
+        limit makes an exception."""
+        limit = self.retirement(role_id)
+        return limit is None or source_id in limit.get("except_sources", [])
+
+    @cached_property
+    def options_by_phase(self) -> dict[str, list[Record]]:
+        return group_by(self.records("options"), "lifecycle_phases")
+
+    @cached_property
+    def offerings_by_phase(self) -> dict[str, list[Record]]:
+        return group_by(self.records("services_offerings"), "lifecycle_phases")
+
+    @cached_property
+    def focus_areas_by_group(self) -> dict[str, list[Record]]:
+        return group_by(self.records("focus_areas"), "group")
+
+    @cached_property
+    def partner_types_by_option(self) -> dict[str, list[Record]]:
+        return group_by(self.records("partner_types"), "option")
+
+    @cached_property
+    def resources_by_option(self) -> dict[str, list[Record]]:
+        return group_by(self.records("self_service_resources"), "option")
+
+    @cached_property
+    def options_using(self) -> dict[str, list[Record]]:
+        return group_by(self.records("options"), "uses_options")
+
+    @cached_property
+    def steps_by_phase(self) -> dict[str, list[Record]]:
+        return group_by(self.records("alignment_steps"), "lifecycle_phase")

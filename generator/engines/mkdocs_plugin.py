@@ -1,0 +1,345 @@
+"""The MkDocs plugin: a thin shell that feeds the generator's pages to MkDocs.
+
+All the work happens in plain Python (validate, render, shortlinks); this module only wires it to MkDocs events.
+Generated pages are virtual files: nothing is written into the docs folder or the data folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from markupsafe import Markup
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page as MkDocsPage
+
+from generator.data.validate import validate_data
+from generator.engines.project import THEME, home_page
+from generator.engines.raw_blocks import put_back, set_aside
+from generator.engines.site import offline_enabled
+from generator.errors import DataError, PlaybookError, Problem
+from generator.links.link_origins import origin_lookup, page_origins
+from generator.links.linkcheck import CheckOptions, PageStream, SiteIndex
+from generator.links.report import render, render_links
+from generator.pages.escape import escape_html
+from generator.pages.generate import (
+    IFRAME_WORKER_URI,
+    INCLUDED_PAGES,
+    SCRIPTS,
+    STYLESHEET,
+    hand_written_pages,
+    static_files,
+)
+from generator.pages.render import TEMPLATES, Origin, Rendering, SiteRenderer
+from generator.pages.shortlinks import resolve_shortlinks
+from generator.pages.site_text import Abbreviations, focusable_acronyms, footer_html
+from generator.system.confine import links_leaving
+from generator.system.progress import ProgressSink
+
+log = logging.getLogger("mkdocs.plugins.playbook")
+
+
+class PlaybookConfig(base.Config):
+    data_dir = c.Dir(exists=False, default="data")
+    """Folder of the YAML data files, relative to mkdocs.yml."""
+    templates_dir = c.Dir(exists=False, default="overrides")
+    """Folder whose `*.md.j2` files replace the generator's page templates of the same name."""
+    data_edit_uri = c.Optional(c.Type(str))
+    """Edit link base for data files, like edit_uri; by default edit_uri with the docs folder's part swapped."""
+    edit_line_anchor = c.Type(str, default="#L{line}")
+    """Appended to a data file's edit link to open it at the entity's line; empty where the host has none."""
+    pages = c.Type(dict, default={uri: str(path) for uri, path in INCLUDED_PAGES.items()})
+    """Files outside the docs folder that join the site: page path → file, relative to mkdocs.yml."""
+    check_links = c.Type(bool, default=True)
+    """Check every link and fragment of the built HTML, and fail the build on a broken one."""
+
+
+class RenderedFile(File):
+    """A generated page whose Markdown another process renders while MkDocs works on the pages before it;
+    MkDocs takes it when it first reads the page, waiting only if it is not ready yet."""
+
+    def __init__(self, config: MkDocsConfig, rendering: Rendering, index: int) -> None:
+        super().__init__(rendering.plans[index].src_uri, None, config.site_dir, config.use_directory_urls)
+        self.generated_by = config.plugins._current_plugin or "playbook"
+        self._rendering, self._index = rendering, index
+        #: Where the page's record is written, known once the page is rendered.
+        self.origin: Origin | None = None
+
+    def _take(self) -> None:
+        if self._content is None:
+            try:
+                page = self._rendering.page(self._index)
+                self._content, self.origin = page.markdown(), page.origin
+            except DataError as err:
+                raise PluginError(render(err.problems, "text", subject="templates")) from None
+            except PlaybookError as err:
+                raise PluginError(str(err)) from None
+
+    # MkDocs reads a page through these two; each takes the rendered page first, setting them works as ever.
+    content_string = property(lambda self: _taken(self, File.content_string), File.content_string.fset)
+    content_bytes = property(lambda self: _taken(self, File.content_bytes), File.content_bytes.fset)
+
+    def is_modified(self) -> bool:  # no file, no date to compare: a dirty rebuild renders it again
+        return True
+
+
+def _taken(file: RenderedFile, content: property) -> Any:
+    file._take()
+    return content.fget(file)  # type: ignore[misc]
+
+
+class PlaybookPlugin(BasePlugin[PlaybookConfig]):
+    rendering: Rendering | None = None
+    links: PageStream | None = None
+    #: Told how far the build has got; the `playbook` command shows it on a terminal.
+    progress: ProgressSink | None = None
+    pages_total = pages_read = pages_written = 0
+    #: Whether this is `serve`'s preview, which shows the problems of a site that cannot be built.
+    serving = False
+    unbuildable = ""
+
+    def sources(self, config: MkDocsConfig) -> list[Path]:
+        """Every folder and file the site is made from, the configuration included."""
+        root = Path(config.config_file_path).resolve().parent
+        folders = [config.docs_dir, self.config.data_dir, self.config.templates_dir, config.theme.custom_dir]
+        included = [root / path for path in self.config.pages.values()]
+        return [Path(config.config_file_path), *(Path(folder) for folder in folders if folder), *included]
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        # Defining this event makes MkDocs keep the plugin across the rebuilds of `serve`: on_config starts afresh.
+        self.serving = command == "serve"
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.rendering, self.links, self.pages_read, self.pages_written = None, None, 0, 0
+        self.problems: list[Problem] = []
+        #: Raw HTML blocks of a page kept out of Markdown's parser, by page, until its HTML is made.
+        self.set_aside: dict[str, list[str]] = {}
+        self.repo_root = Path(config.config_file_path).resolve().parent
+        #: Why the site cannot be built; a preview shows it in the browser instead of failing.
+        self.unbuildable = self._refusal(config)
+        if self.unbuildable:
+            if not self.serving:
+                raise PluginError(self.unbuildable)
+            log.error(self.unbuildable)
+            config.nav = None  # the one page there is
+            return config
+        self.edit_bases: dict[Path, str | None] = {}
+        self.abbreviations = Abbreviations(self.loaded.catalogue)
+        config.copyright = footer_html(self.loaded.catalogue, config.copyright)
+        self.offline = offline_enabled(config)
+        config.extra_javascript.extend(SCRIPTS)
+        config.extra_css.append(STYLESHEET)
+        if config.theme.name == "material":  # our override of Material's main.html, unless the project has one
+            config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME))
+        if self.offline:
+            # Opened from disk, a page must fetch nothing: no unpkg.com shim, and no repository widget, whose
+            # script asks api.github.com for stars; edit links would lead online anyway.
+            config.extra["polyfills"] = [IFRAME_WORKER_URI]
+            config.extra["homepage"] = "index.html"  # the logo's link; the theme's default is a folder
+            config.repo_url = config.repo_name = None
+            config.edit_uri = ""
+        renderer = SiteRenderer(
+            self.loaded.catalogue,
+            origin_lookup(self.loaded),
+            [Path(self.config.templates_dir)],
+            # the offline plugin turns directory URLs off in its own on_config, which may run after this one
+            url_style="directory" if config.use_directory_urls and not self.offline else "file",
+            site_url=config.site_url or "",
+            hand_written=hand_written_pages(Path(config.docs_dir), self._included_pages()),
+        )
+        self.site_map = renderer.site_map
+        # Rendering starts now, on the other core, while MkDocs reads the theme and the docs folder and then
+        # turns page after page into HTML; it stays well ahead of MkDocs, which never waits for a page.
+        # A template that fails says so when MkDocs reads the page that uses it (RenderedFile).
+        self.rendering = Rendering(renderer, processes=1 if (os.cpu_count() or 1) > 1 else 0)
+        return config
+
+    def _included_pages(self) -> dict[str, Path]:
+        return {uri: self.repo_root / path for uri, path in self.config.pages.items()}
+
+    def _refusal(self, config: MkDocsConfig) -> str:
+        """What stops the build before it starts (bad data, a link out of the project), as a report; or ""."""
+        data_dir = Path(self.config.data_dir)
+        # MkDocs would copy a link's target (/etc/ssl, /proc/self/environ) into the site and the bundle.
+        checked = [path for path in self.sources(config) if path.exists() and path != data_dir]  # data: validate
+        leaving = links_leaving(checked, self.repo_root)
+        if leaving:
+            return "links out of the project:\n" + render(leaving, "text", subject="content")
+        validation = validate_data(data_dir)
+        if not validation.ok:
+            return "the playbook data is invalid:\n" + render(validation.problems, "text", subject=str(data_dir))
+        self.loaded = validation.loaded
+        return ""
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        if self.unbuildable:  # only the theme's files, and a page that lists the problems
+            kept = [file for file in files if not file.is_documentation_page()]
+            return Files([*kept, File.generated(config, "index.md", content=problems_page(self.unbuildable))])
+        assert self.rendering is not None
+        for index, plan in enumerate(self.rendering.plans):
+            if files.get_file_from_path(plan.src_uri) is not None:
+                raise PluginError(f"{config.docs_dir}/{plan.src_uri} is generated from the data; rename the page")
+            files.append(RenderedFile(config, self.rendering, index))
+        self.included: dict[str, Path] = {}
+        for src_uri, source in self.config.pages.items():
+            path = self.repo_root / source
+            if files.get_file_from_path(src_uri) is None and path.is_file():
+                files.append(File.generated(config, src_uri, abs_src_path=str(path)))
+                self.included[src_uri] = path
+        for uri, source in static_files(self.loaded.catalogue, offline=self.offline).items():
+            if isinstance(source, Path):
+                files.append(File.generated(config, uri, abs_src_path=str(source)))
+            else:
+                files.append(File.generated(config, uri, content=source))
+        if files.get_file_from_path("index.md") is None:  # a project without a home page of its own
+            pages = {plan.src_uri for plan in self.rendering.plans}
+            files.append(File.generated(config, "index.md", content=home_page(config.site_name, pages)))
+        return files
+
+    def on_nav(self, nav: Any, config: MkDocsConfig, files: Files) -> Any:
+        self.pages_total = len(files.documentation_pages())  # every plugin has added its files by now
+        return nav
+
+    @event_priority(50)  # before other plugins see the Markdown, so they see links, not [[...]]
+    def on_page_markdown(self, markdown: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
+        if self.unbuildable:
+            return markdown
+        self.pages_read += 1
+        if self.progress is not None:
+            self.progress("reading pages", self.pages_read, self.pages_total)
+        if isinstance(page.file, RenderedFile):
+            origin = page.file.origin
+            data_file = Path(self.config.data_dir) / Path(origin.file).name if origin else None
+            page.edit_url = self._edit_url(config, data_file, origin.line if origin else None)
+            markdown, self.set_aside[page.file.src_uri] = set_aside(markdown)
+        else:
+            source = self.included.get(page.file.src_uri) or Path(config.docs_dir) / page.file.src_path
+            if page.file.src_uri in self.included:
+                page.edit_url = self._edit_url(config, source, None)
+            display = os.path.relpath(source)
+            resolved = resolve_shortlinks(markdown, page.file.src_uri, display, self.site_map)
+            self.problems.extend(resolved.problems)
+            markdown = resolved.markdown
+        return markdown + self.abbreviations.for_page(markdown)
+
+    def on_page_content(self, html: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
+        try:
+            html = put_back(html, self.set_aside.pop(page.file.src_uri, []))
+        except ValueError as err:
+            raise PluginError(f"{page.file.src_uri}: {err}") from None
+        return focusable_acronyms(html)
+
+    def on_page_context(self, context: dict[str, Any], page: MkDocsPage, config: MkDocsConfig, nav: Any) -> Any:
+        # Material writes the <title> as `page.title | striptags`, and striptags turns entities back into
+        # characters, so a heading's `&lt;/title&gt;&lt;script&gt;` would become live markup. A title in the
+        # page's meta is printed as it is: give it the heading's text, escaped again.
+        if page.title and not page.meta.get("title"):
+            page.meta["title"] = escape_html(Markup(page.title).striptags())
+        return context
+
+    def on_env(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
+        # Pages are turned into HTML before this event; every unresolved [[...]] of every page is known by now.
+        if self.rendering is not None:
+            self.rendering.close()
+        if self.problems:
+            raise PluginError("links to unknown IDs:\n" + render(sorted(self.problems), "text", subject="content"))
+        if self.config.check_links and not self.unbuildable:
+            # Every file the site will hold is known now; each page is checked, on the other core, as it is written.
+            index = SiteIndex.from_paths(file.dest_uri for file in files)
+            root = "/" if self.offline else (urlsplit(config.site_url or "").path or "/")
+            self.links = PageStream(Path(config.site_dir), index, CheckOptions(file_urls=self.offline, root=root))
+        return env
+
+    def on_post_page(self, output: str, page: MkDocsPage, config: MkDocsConfig) -> str:
+        self.pages_written += 1
+        if self.progress is not None:
+            self.progress("writing pages", self.pages_written, self.pages_total)
+        if self.links is not None:
+            self.links.add(page.file.dest_uri)
+        return output
+
+    @event_priority(-50)  # after the search index is written, before the offline plugin (-100) inlines it
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        if self.unbuildable:
+            # Whatever page the browser asks for, the preview serves the problems as its 404 page. MkDocs' live
+            # reload is only added to pages found, so this one asks again by itself until the page is back.
+            home = (Path(config.site_dir) / "index.html").read_text(encoding="utf-8")
+            retry = '<head>\n<meta http-equiv="refresh" content="2">'
+            (Path(config.site_dir) / "404.html").write_text(home.replace("<head>", retry, 1), encoding="utf-8")
+        if self.links is None:
+            return
+        report = self.links.finish()
+        if report.broken:
+            origins = page_origins(Path(self.config.data_dir), Path(config.docs_dir), Path(self.config.templates_dir))
+            raise PluginError("broken links in the built site:\n" + render_links(report, "text", origins))
+
+    def on_build_error(self, error: Exception) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stops the processes that render and check pages (the build failed or was interrupted)."""
+        if self.rendering is not None:
+            self.rendering.close()
+        if self.links is not None:
+            self.links.cancel()
+            self.links = None
+
+    def on_serve(self, server: LiveReloadServer, config: MkDocsConfig, builder: Any) -> LiveReloadServer:
+        for folder in (Path(self.config.data_dir), Path(self.config.templates_dir), TEMPLATES):
+            if folder.is_dir():
+                server.watch(str(folder))
+        return server
+
+    def _edit_url(self, config: MkDocsConfig, source: Path | None, line: int | None) -> str | None:
+        """The edit link of a file of the repository outside the docs folder, at a line where the host can."""
+        if source is None:
+            return None
+        if source not in self.edit_bases:  # thousands of pages share a dozen data files
+            self.edit_bases[source] = self._edit_base(config, source)
+        base = self.edit_bases[source]
+        if base is None:
+            return None
+        anchor = self.config.edit_line_anchor.format(line=line) if line and self.config.edit_line_anchor else ""
+        return base + anchor
+
+    def _edit_base(self, config: MkDocsConfig, source: Path) -> str | None:
+        if not config.repo_url:
+            return None
+        prefix = _edit_prefix(config, self.repo_root)
+        if prefix is None:
+            return None
+        if self.config.data_edit_uri and source.resolve().parent == Path(self.config.data_dir).resolve():
+            path = f"{self.config.data_edit_uri.strip('/')}/{source.name}"
+        else:
+            path = prefix + source.resolve().relative_to(self.repo_root).as_posix()
+        return f"{config.repo_url.rstrip('/')}/{path}"
+
+
+def _edit_prefix(config: MkDocsConfig, repo_root: Path) -> str | None:
+    """`edit/main/content/` → `edit/main/`: the edit link of the repository's root, from the docs folder's."""
+    edit_uri = (config.edit_uri or "").strip("/")
+    docs_dir = Path(config.docs_dir).resolve()
+    if not docs_dir.is_relative_to(repo_root):  # no docs folder of the project's own: `playbook build` lent one
+        return None
+    docs = docs_dir.relative_to(repo_root).as_posix()
+    if not edit_uri.endswith(docs):
+        return None
+    return edit_uri[: len(edit_uri) - len(docs)]
+
+
+def problems_page(report: str) -> str:
+    """The preview's one page while the site cannot be built: the report, as it is, escaped."""
+    return (
+        "# The site cannot be built\n\n"
+        "Fix the problems below and save: this page reloads by itself.\n\n"
+        f"<pre>{escape_html(report)}</pre>\n"
+    )
