@@ -379,16 +379,18 @@ def check_links(
     root = root_path if root_path is not None else _served_path(Path("mkdocs.yml"))
     progress = TerminalProgress(sys.stderr)
     warnings: list[str] = []
-    try:
-        report = check_site(site_dir, CheckOptions(file_urls=file_urls, excludes=exclude, root=root), progress=progress)
-        if external and report.external:
-            options = ExternalOptions(
-                timeout=timeout, budget=budget, cache_file=cache_file, cache_max_age=cache_max_age * 3600
-            )
-            checked = check_urls([url for _, _, url in report.external], options, progress, warnings.append)
-            add_external_findings(site_dir, report, checked)
-    finally:
-        progress.clear()
+    with _reported():  # an unreadable site or cache is one line, never a traceback
+        try:
+            options = CheckOptions(file_urls=file_urls, excludes=exclude, root=root)
+            report = check_site(site_dir, options, progress=progress)
+            if external and report.external:
+                outside = ExternalOptions(
+                    timeout=timeout, budget=budget, cache_file=cache_file, cache_max_age=cache_max_age * 3600
+                )
+                checked = check_urls([url for _, _, url in report.external], outside, progress, warnings.append)
+                add_external_findings(site_dir, report, checked)
+        finally:
+            progress.clear()
     for warning in warnings:
         click.echo(f"warning: {printable(warning)}", err=True)
     origins = page_origins(data_dir, docs_dir, Path("overrides")) if report.findings else {}
@@ -603,5 +605,27 @@ def _served_path(config_file: Path) -> str:
     return "/"
 
 
+#: click ≥ 8.2 raises this for a group run with no command; older versions print the help themselves.
+NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 def main() -> None:
-    cli(prog_name="playbook")
+    """The `playbook` command. A usage mistake prints its cause on the first line, then where to read more:
+    click's own order puts the usage synopsis first, which pushes the cause down past what a reader looks at."""
+    try:
+        result = cli.main(prog_name="playbook", standalone_mode=False)
+    except NO_ARGS_IS_HELP as err:  # `playbook` alone: the help is what was asked for
+        err.show()
+        sys.exit(err.exit_code)
+    except click.UsageError as err:
+        click.echo(f"error: {err.format_message()}", err=True)
+        if err.ctx is not None:
+            click.echo(f"Try '{err.ctx.command_path} -h' for help.", err=True)
+        sys.exit(err.exit_code)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except click.Abort:  # Ctrl-C while click itself waited (a prompt)
+        click.echo("error: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(result if isinstance(result, int) else EXIT_OK)

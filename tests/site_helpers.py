@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import posixpath
+import re
 import shutil
 import subprocess
 import sys
+import threading
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from conftest import REPO
 
@@ -134,3 +142,47 @@ def resolve(url_path: str, href: str) -> str:
 
 def link_targets(page: HtmlPage, url_path: str) -> set[str]:
     return {resolve(url_path, link.href) for link in page.links if "://" not in link.href and ":" not in link.href}
+
+
+# The shipped project, built once per test run ---------------------------------------------------------------------
+# Building the shipped data takes seconds and a bundle more; a dozen test modules read the same output. They share
+# one build and one bundle (session fixtures in conftest.py) and must only read them.
+
+#: The path the site is published under, from mkdocs.yml's site_url (`/partner-playbook/`), as GitHub Pages serves it.
+SITE_PATH = urlsplit(re.search(r"^site_url:\s*(\S+)", (REPO / "mkdocs.yml").read_text(), re.M).group(1)).path
+
+
+def unpack(archive_path: Path, target: Path) -> Path:
+    """The offline bundle unzipped into `target`, as a reader would; returns its one top folder."""
+    with zipfile.ZipFile(archive_path) as archive:
+        archive.extractall(target)
+        top = {name.split("/", 1)[0] for name in archive.namelist()}
+    assert len(top) == 1, top
+    return target / top.pop()
+
+
+class _UnderSitePath(SimpleHTTPRequestHandler):
+    """Serves a built site at SITE_PATH only: a link that escapes the path finds nothing, as on GitHub Pages."""
+
+    def translate_path(self, path: str) -> str:
+        path = path.split("?", 1)[0].split("#", 1)[0]
+        if not path.startswith(SITE_PATH):
+            return str(Path(self.directory) / "__not_under_the_site_path__")
+        return super().translate_path("/" + path[len(SITE_PATH) :])
+
+    def log_message(self, format: str, *args: object) -> None:  # a test server need not log every request
+        pass
+
+
+@contextmanager
+def serve_under_site_path(site: Path) -> Iterator[str]:
+    """`site` served on 127.0.0.1 under SITE_PATH; yields the site's address."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_UnderSitePath, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{SITE_PATH}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

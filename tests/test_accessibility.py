@@ -9,20 +9,12 @@ query), so the browser context asks for light or dark and each test checks the p
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
-import zipfile
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from browser import CHROMIUM, FLAGS
 from conftest import REPO
-from site_helpers import built
 
 from generator.data.relations import Relations
 from generator.data.validate import load_valid_catalogue
@@ -77,12 +69,6 @@ PAGES = page_types()
 ON_A_PHONE = ["home", "task", "source runbook", "catalogue", "options by phase"]
 
 
-def site_path() -> str:
-    """The path the site is published under, from mkdocs.yml's site_url (`/partner-playbook/`)."""
-    config = yaml.load((REPO / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
-    return urlsplit(config["site_url"]).path
-
-
 def url_path(src_uri: str) -> str:
     """Where MkDocs serves a page: `tasks/1699.md` → `tasks/1699/`."""
     return built_path(src_uri, "directory").removesuffix("index.html")
@@ -92,34 +78,14 @@ def url_path(src_uri: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The shipped project built and served on 127.0.0.1 under the site's path, as GitHub Pages serves it."""
-    root = site_path().strip("/")
-    project = built(tmp_path_factory.mktemp("project"), "build", "--site-dir", f"www/{root}")
-    handler = functools.partial(_QuietHandler, directory=str(project / "www"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/{root}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # a test server need not log every request
-        pass
+def served(shipped_served: str) -> str:
+    """The shipped site on 127.0.0.1 under the site's path, as GitHub Pages serves it."""
+    return shipped_served
 
 
 @pytest.fixture(scope="module")
-def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = built(tmp_path_factory.mktemp("bundled"), "bundle", "-o", "dist/playbook-offline.zip")
-    target = tmp_path_factory.mktemp("unpacked")
-    with zipfile.ZipFile(project / "dist" / "playbook-offline.zip") as archive:
-        archive.extractall(target)
-    return target / "playbook-offline"
+def unpacked(shipped_unpacked: Path) -> Path:
+    return shipped_unpacked
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -21,19 +20,13 @@ SEARCH_READY = ".md-search-result__meta:has-text('Type to start searching')"
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = make_project(tmp_path_factory.mktemp("project"))
-    result = playbook("bundle", "-o", "dist/playbook-offline.zip", cwd=project)
-    assert result.returncode == 0, result.stderr
-    return project / "dist" / "playbook-offline.zip"
+def bundle(shipped_bundle: Path) -> Path:
+    return shipped_bundle
 
 
 @pytest.fixture(scope="module")
-def unpacked(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("unpacked")
-    with zipfile.ZipFile(bundle) as archive:
-        archive.extractall(target)
-    return target / "playbook-offline"
+def unpacked(shipped_unpacked: Path) -> Path:
+    return shipped_unpacked
 
 
 @pytest.fixture(scope="module")

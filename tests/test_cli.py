@@ -99,6 +99,21 @@ def test_usage_errors_exit_2(tmp_path: Path):
     assert "Traceback" not in missing.stderr + bad_format.stderr
 
 
+def test_a_usage_error_prints_its_cause_first_then_where_to_read_more(tmp_path: Path):
+    typo = run("build", "--site-dri", "out", cwd=tmp_path)
+    refused = run("build", "--site-dir", ".", cwd=tmp_path)
+    bare = run(cwd=tmp_path)
+
+    assert typo.returncode == 2
+    assert typo.stderr.splitlines() == [
+        "error: No such option '--site-dri'. Did you mean '--site-dir'?",
+        "Try 'playbook build -h' for help.",
+    ]
+    assert refused.returncode == 2 and refused.stderr.startswith("error: ")
+    assert "Usage:" not in typo.stderr + refused.stderr
+    assert bare.returncode in (0, 2) and "Commands:" in bare.stdout + bare.stderr  # `playbook` alone: its help
+
+
 def test_a_data_folder_given_by_absolute_path_outside_the_working_folder_is_named_as_given(tmp_path: Path):
     here = tmp_path / "a" / "b"
     here.mkdir(parents=True)

@@ -265,7 +265,7 @@ def test_new_refuses_an_invalid_record_and_leaves_the_file_alone(tmp_path: Path)
     result = playbook("new", "task", "--title", "x", "--owner", "frpp", "--stage", "close", cwd=project)
 
     assert result.returncode == 2
-    assert "Error: --owner: unknown role 'frpp' (did you mean 'frp'?)" in result.stderr
+    assert result.stderr.splitlines()[0] == "error: --owner: unknown role 'frpp' (did you mean 'frp'?)"
     assert "data/tasks.yml" not in result.stderr  # the rejected line was never written there
     assert (project / "data" / "tasks.yml").read_bytes() == before
     assert sorted(p.name for p in (project / "data").iterdir()) == sorted(p.name for p in (REPO / "data").iterdir())
@@ -281,7 +281,7 @@ def test_new_refuses_each_bad_option_by_name_even_a_falsy_one(tmp_path: Path):
     )  # fmt: skip
 
     assert result.returncode == 2
-    errors = result.stderr.split("Error: ", 1)[1].splitlines()
+    errors = result.stderr.removeprefix("error: ").splitlines()
     assert errors[0].startswith("--id: 0 is below the minimum of 1")
     assert errors[1] == "--source: unknown migration source 'imapp' (did you mean 'imap'?)"
     assert (project / "data" / "tasks.yml").read_bytes() == before

@@ -8,19 +8,14 @@ import csv
 import io
 import re
 import shutil
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from browser import CHROMIUM, FLAGS
 from conftest import REPO
 from hostile import PAYLOADS, write_hostile_data
-from site_helpers import make_project, playbook
-
-PREFIX = "partner-playbook"  # the path of site_url in mkdocs.yml, where the site is served
+from site_helpers import make_project, playbook, serve_under_site_path
 
 #: Everything on the page that data could have turned into markup: event handlers, script URLs, and the elements
 #: the payloads would make. Material's own scripts and styles hold no `alert(`, so any that does came from data.
@@ -48,35 +43,21 @@ FIND_MARKUP = """() => {
 
 
 @pytest.fixture(scope="module")
-def hostile_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped project with hostile data, built by the real `playbook build` into ROOT/partner-playbook."""
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped project with hostile data, built by the real `playbook build`: the site folder."""
     project = make_project(tmp_path_factory.mktemp("hostile-project"))
     shutil.rmtree(project / "data")
     write_hostile_data(REPO / "data", project / "data")
-    root = tmp_path_factory.mktemp("served")
-    result = playbook("build", "--site-dir", str(root / PREFIX), cwd=project)
+    result = playbook("build", "--site-dir", "site", cwd=project)
     assert result.returncode == 0, result.stderr
-    return root
+    return project / "site"
 
 
 @pytest.fixture(scope="module")
-def served(hostile_root: Path) -> Iterator[str]:
-    """The built site over HTTP on 127.0.0.1 (search needs it: its index cannot load from disk)."""
-    handler = partial(_QuietHandler, directory=str(hostile_root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/{PREFIX}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+def served(hostile_site: Path) -> Iterator[str]:
+    """The built site over HTTP on 127.0.0.1 under its path (search needs it: its index cannot load from disk)."""
+    with serve_under_site_path(hostile_site) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -98,24 +79,29 @@ def browser_page(served: str):
             browser.close()
 
 
-def site_pages(root: Path) -> list[str]:
-    site = root / PREFIX
+def site_pages(site: Path) -> list[str]:
     return sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html"))
 
 
 def test_every_page_of_the_hostile_site_opens_no_dialog_and_holds_no_markup_from_data(
-    hostile_root: Path, served: str, browser_page
+    hostile_site: Path, served: str, browser_page
 ):
     page, dialogs = browser_page
-    pages = site_pages(hostile_root)
+    pages = site_pages(hostile_site)
     assert len(pages) > 50
 
     markup: dict[str, list[str]] = {}
-    for path in pages:
-        page.goto(served + path, wait_until="load")
-        found = page.evaluate(FIND_MARKUP)
-        if found:
-            markup[path] = found
+    # Each page would load and index the whole search index again (a third of the time here); what search shows
+    # of the data is the next tests' business.
+    page.route("**/search/search_index.json", lambda route: route.abort())
+    try:
+        for path in pages:
+            page.goto(served + path, wait_until="load")
+            found = page.evaluate(FIND_MARKUP)
+            if found:
+                markup[path] = found
+    finally:
+        page.unroute("**/search/search_index.json")
 
     assert dialogs == []
     assert markup == {}
@@ -150,10 +136,10 @@ def test_hovering_an_abbreviation_and_searching_for_a_payload_run_nothing(served
     assert dialogs == []
 
 
-def test_no_csv_cell_of_the_downloads_starts_a_formula(hostile_root: Path):
+def test_no_csv_cell_of_the_downloads_starts_a_formula(hostile_site: Path):
     cells = [
         cell
-        for path in sorted((hostile_root / PREFIX / "downloads").glob("*.csv"))
+        for path in sorted((hostile_site / "downloads").glob("*.csv"))
         for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline=""))
         for cell in row
     ]

@@ -16,7 +16,7 @@ from browser import CHROMIUM, FLAGS
 from conftest import MINIMAL, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from site_helpers import built, link_targets, make_project, playbook, read_page
+from site_helpers import link_targets, make_project, playbook, read_page
 
 from generator.data.exports import columns, export_files
 from generator.data.model import COLLECTIONS, Catalogue
@@ -78,8 +78,8 @@ def test_with_prerequisites_that_never_point_forward_each_stage_is_one_group():
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return built(tmp_path_factory.mktemp("project"), "build", "--site-dir", "site") / "site"
+def site(shipped_site: Path) -> Path:
+    return shipped_site
 
 
 def test_a_source_runbook_is_a_checklist_of_its_tasks_in_order(site: Path):

@@ -10,22 +10,17 @@ under test.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import shutil
 import subprocess
-import threading
-import zipfile
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from browser import CHROMIUM, FLAGS, Traffic
 from conftest import REPO
-from site_helpers import built, read_page
+from site_helpers import read_page
 
 from generator.data.relations import Relations
 from generator.data.validate import load_valid_catalogue, validate_data
@@ -34,7 +29,6 @@ from generator.pages.diagrams import migration_flow
 from generator.pages.render import SiteRenderer
 
 #: Where the site is served: the path of mkdocs.yml's `site_url`, as GitHub Pages serves a project's site.
-BASE_PATH = urlsplit(re.search(r"^site_url:\s*(\S+)", (REPO / "mkdocs.yml").read_text(), re.M).group(1)).path
 SEARCH = "input[data-md-component=search-query]"
 RESULT = ".md-search-result__link"
 SEARCH_READY = ".md-search-result__meta:has-text('Type to start searching')"
@@ -66,42 +60,18 @@ def last_checked(catalogue) -> str:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return built(tmp_path_factory.mktemp("project"), "build", "--site-dir", "site") / "site"
+def site(shipped_site: Path) -> Path:
+    return shipped_site
 
 
 @pytest.fixture(scope="module")
-def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = built(tmp_path_factory.mktemp("bundled"), "bundle", "-o", "dist/playbook-offline.zip")
-    target = tmp_path_factory.mktemp("unpacked")
-    with zipfile.ZipFile(project / "dist" / "playbook-offline.zip") as archive:
-        archive.extractall(target)
-    return target / "playbook-offline"
-
-
-class _UnderPath(SimpleHTTPRequestHandler):
-    """Serves the built site at BASE_PATH only, as GitHub Pages serves it under the repository's name."""
-
-    def translate_path(self, path: str) -> str:
-        path = path.split("?", 1)[0].split("#", 1)[0]
-        if not path.startswith(BASE_PATH):
-            return str(Path(self.directory) / "__not_under_the_site_path__")
-        return super().translate_path("/" + path[len(BASE_PATH) :])
-
-    def log_message(self, *args: object) -> None:
-        pass
+def unpacked(shipped_unpacked: Path) -> Path:
+    return shipped_unpacked
 
 
 @pytest.fixture(scope="module")
-def served(site: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_UnderPath, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}{BASE_PATH}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def served(shipped_served: str) -> str:
+    return shipped_served
 
 
 @pytest.fixture(scope="module")

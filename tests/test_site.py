@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from site_helpers import link_targets, make_project, playbook, read_page, tree_digest
+from conftest import REPO
+from site_helpers import link_targets, playbook, read_page, tree_digest
 
 from generator.data.model import COLLECTIONS
 from generator.data.validate import load_valid_catalogue
@@ -14,13 +15,10 @@ from generator.pages.addresses import OWN_PAGES, address
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory):
-    """The shipped project built once: (project folder, site folder, digests of content/ and data/ before)."""
-    project = make_project(tmp_path_factory.mktemp("project"))
-    sources_before = {name: tree_digest(project / name) for name in ("content", "data")}
-    result = playbook("build", "--site-dir", "site", cwd=project)
-    assert result.returncode == 0, result.stderr
-    return project, project / "site", sources_before
+def built(shipped_site: Path):
+    """The shipped project built once: (project folder, site folder, digests of the content/ and data/ it copied)."""
+    sources_before = {name: tree_digest(REPO / name) for name in ("content", "data")}
+    return shipped_site.parent, shipped_site, sources_before
 
 
 @pytest.fixture(scope="module")

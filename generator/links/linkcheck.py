@@ -311,6 +311,12 @@ def _start_worker(folder: Path | None, site: SiteIndex, options: CheckOptions) -
     _WORKER = (folder, site, options)
 
 
+def _start_pool_worker(parent: int, folder: Path | None, site: SiteIndex, options: CheckOptions) -> None:
+    """A pool's worker: as `_start_worker`, and it ends with the command if that is killed (no orphan checker)."""
+    die_with_parent(parent)
+    _start_worker(folder, site, options)
+
+
 def _check_files(pages: Sequence[str]) -> list[_PageResult]:
     assert _WORKER is not None and _WORKER[0] is not None
     folder, site, options = _WORKER
@@ -436,7 +442,14 @@ def check_site(
     if workers == 1 or len(pages) < 64:  # a small site: starting processes would cost more than checking it
         _start_worker(site, index, options)
         return collect(map(_check_files, chunks))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(site, index, options)) as pool:
+    # Forked explicitly: the workers share the index without pickling it, and `parent` is then their parent.
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_pool_worker,
+        initargs=(os.getpid(), site, index, options),
+    )
+    with pool:
         return collect(pool.map(_check_files, chunks))
 
 
