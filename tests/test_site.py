@@ -230,3 +230,15 @@ def test_published_schemas_validate_the_shipped_data_through_the_data_files_sche
         assert jsonschema_rs.meta.is_valid(schema)
         validator = jsonschema_rs.Draft202012Validator(schema, registry=registry)
         assert list(validator.iter_errors(load_yaml_bytes(raw, data_file.name).data)) == [], data_file.name
+
+
+def test_the_options_summaries_in_our_words_say_they_are_ours(built, catalogue):
+    _, site, _ = built
+    note = "are this site's summaries of what the source pages say"
+    summarised = [option for option in catalogue.records("options") if "fits_when" in option]
+    assert summarised
+
+    for option in summarised:
+        text = " ".join(read_page(site, f"options/{option['id']}/").text.split())
+        assert option["fits_when"].split()[0] in text and note in text, option["id"]
+    assert note in " ".join(read_page(site, "options/").text.split())
