@@ -118,7 +118,11 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     project = scratch / "project"
     shutil.copytree(MINIMAL, project / "data")
     # The starter's configuration, with edit links: each names its record's line, which edits move.
-    config = (STARTER / "mkdocs.yml").read_text(encoding="utf-8")
+    config = (
+        (STARTER / "mkdocs.yml")
+        .read_text(encoding="utf-8")
+        .replace("    - content.tooltips\n", "    - content.tooltips\n    - content.action.edit\n")
+    )
     (project / "mkdocs.yml").write_text(config + EDIT_LINKS, encoding="utf-8")
     (project / "content").mkdir()
     (project / "content" / "index.md").write_text(HOME, encoding="utf-8")
@@ -212,6 +216,24 @@ def test_a_title_edit_rebuilds_the_pages_that_show_it_and_no_other(session: Sess
         assert "index.md" not in rebuilt.pages  # the home page names the task by its number only
         assert "tasks/100.md" not in rebuilt.pages  # task 100 shows neither the task nor anything it reads
         assert "Files workshop, renamed" in (session.site / "tasks" / "300" / "index.html").read_text(encoding="utf-8")
+        assert digest(session.site) == session.clean_digest()
+    finally:
+        session.save(session.base)
+        session.update()
+
+
+def test_a_line_added_above_the_records_moves_their_edit_links_and_nothing_else(session: Session):
+    tasks = session.project / "data" / "tasks.yml"
+    text = tasks.read_text(encoding="utf-8")
+    first, rest = text.split("\n", 1)
+    tasks.write_text(f"{first}\n# a comment a contributor added\n{rest}", encoding="utf-8")
+    try:
+        assert session.plugin.kept is not None
+        rebuilt = rebuild(session.plugin, session.plugin.kept)
+        assert set(rebuilt.pages) == {f"tasks/{task}.md" for task in TASKS}
+        assert rebuilt.converted == 0  # the pages are the same but for the line their edit link names
+        page = (session.site / "tasks" / "100" / "index.html").read_text(encoding="utf-8")
+        assert "/edit/main/data/tasks.yml#L4" in page  # it was on line 3
         assert digest(session.site) == session.clean_digest()
     finally:
         session.save(session.base)

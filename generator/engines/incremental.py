@@ -20,6 +20,7 @@ Whatever it cannot do raises `FullBuild`, with the reason, and the caller builds
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -117,9 +118,12 @@ class Stash:
 
 @dataclass
 class Rebuilt:
+    #: The pages written again, by path in the docs folder.
     pages: list[str]
     total: int
     seconds: float
+    #: How many of them went through MkDocs (the others only had their edit link's line changed).
+    converted: int = 0
 
 
 def material_plugin(config: MkDocsConfig, name: str) -> Any:
@@ -175,24 +179,51 @@ def rebuild(plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[]
             pages[plan.src_uri] = replace(before, origin=renderer.origin(plan))  # lines may have moved
         else:
             pages[plan.src_uri] = before
-    changed_pages = {
-        uri
-        for uri, page in pages.items()
-        if page is not kept.pages[uri]
-        and (page.origin != kept.pages[uri].origin or page.markdown() != kept.pages[uri].markdown())
-    }
+    rewritten = {uri for uri, page in pages.items() if page is not kept.pages[uri] and _markdown_changed(page, kept)}
+    moved = {uri for uri, page in pages.items() if page.origin != kept.pages[uri].origin} - rewritten
     plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map
     hand_written = plugin.resolved_hand_written(config, kept.files)
-    changed_pages |= {uri for uri, markdown in hand_written.items() if kept.hand_written.get(uri) != markdown}
+    rewritten |= {uri for uri, markdown in hand_written.items() if kept.hand_written.get(uri) != markdown}
     downloads = _changed_downloads(plugin, kept, renderer)
-    _build_pages(config, kept, pages, changed_pages)
+    rewritten |= _relink(plugin, kept, {uri: pages[uri] for uri in moved})
+    _build_pages(config, kept, pages, rewritten)
     _write_downloads(config, kept.files, downloads)
-    _write_search_index(config, kept, changed_pages)
+    _write_search_index(config, kept, rewritten)
     _write_tags(config, kept)
     kept.renderer, kept.loaded, kept.pages, kept.signatures = renderer, validation.loaded, pages, signatures
     kept.hand_written, kept.prints = hand_written, prints
     kept.plugin_state = plugin.state()
-    return Rebuilt(sorted(changed_pages), len(kept.files.documentation_pages()), time.monotonic() - started)
+    changed = sorted(rewritten | moved)
+    return Rebuilt(changed, len(kept.files.documentation_pages()), time.monotonic() - started, len(rewritten))
+
+
+def _markdown_changed(page: Page, kept: KeptBuild) -> bool:
+    return page.markdown() != kept.pages[page.src_uri].markdown()
+
+
+#: Characters an HTML template could write otherwise than as they are: an address holding none is written as is.
+_ESCAPED = re.compile(r"[&<>\"']")
+
+
+def _relink(plugin: PlaybookPlugin, kept: KeptBuild, moved: dict[str, Page]) -> set[str]:
+    """Pages whose Markdown is the same but whose record moved in its file (a line added above it): only the
+    edit link's line differs, so it is changed in the page as built. Returns the pages where that cannot be done
+    safely (the old address is not there exactly once, as written), to be built again."""
+    config, rebuilt = kept.config, set()
+    for uri, page in moved.items():
+        file = kept.files.get_file_from_path(uri)
+        assert file is not None and file.page is not None
+        old, new = (plugin.edit_url_of(config, origin) for origin in (kept.pages[uri].origin, page.origin))
+        path = Path(file.abs_dest_path)
+        html = path.read_text(encoding="utf-8") if old and new and path.is_file() else ""
+        # Written once (the edit button), or not at all (a theme without one); escaped or not, the same text.
+        if not old or not new or _ESCAPED.search(old + new) or html.count(old) > 1 or not path.is_file():
+            rebuilt.add(uri)
+            continue
+        if html.count(old) == 1:
+            _write_atomically(path, html.replace(old, new).encode("utf-8"))
+        file.page.edit_url, file.origin = new, page.origin  # type: ignore[attr-defined]
+    return rebuilt
 
 
 def _same_frame(plugin: PlaybookPlugin, kept: KeptBuild, renderer: SiteRenderer) -> None:

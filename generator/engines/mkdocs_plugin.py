@@ -240,9 +240,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         if self.progress is not None:
             self.progress("reading pages", self.pages_read, self.pages_total)
         if isinstance(page.file, RenderedFile):
-            origin = page.file.origin
-            data_file = Path(self.config.data_dir) / Path(origin.file).name if origin else None
-            page.edit_url = self._edit_url(config, data_file, origin.line if origin else None)
+            page.edit_url = self.edit_url_of(config, page.file.origin)
             markdown, self.set_aside[page.file.src_uri] = set_aside(markdown)
         else:
             source = self.included.get(page.file.src_uri) or Path(config.docs_dir) / page.file.src_path
@@ -413,7 +411,10 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                 reason = f"the partial rebuild failed ({type(err).__name__}: {err})"
             else:
                 self.kept = kept
-                line = f"rebuilt {len(rebuilt.pages):,} of {rebuilt.total:,} pages in {rebuilt.seconds:.2f} s"
+                line = (
+                    f"rebuilt {len(rebuilt.pages):,} of {rebuilt.total:,} pages in {rebuilt.seconds:.2f} s "
+                    f"({rebuilt.converted:,} through MkDocs, the others' edit links moved to their record's new line)"
+                )
                 log.info(line)
                 return line
         line = f"full rebuild: {reason}"
@@ -448,6 +449,11 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 
     def on_shutdown(self) -> None:
         self._drop_stash()
+
+    def edit_url_of(self, config: MkDocsConfig, origin: Origin | None) -> str | None:
+        """The edit link of a generated page: its record's data file, at the record's line."""
+        data_file = Path(self.config.data_dir) / Path(origin.file).name if origin else None
+        return self._edit_url(config, data_file, origin.line if origin else None)
 
     def _edit_url(self, config: MkDocsConfig, source: Path | None, line: int | None) -> str | None:
         """The edit link of a file of the repository outside the docs folder, at a line where the host can."""
