@@ -79,9 +79,17 @@ class SavedFiles:
     """As much of `serve`'s server as the plugin's builder asks: which files changed."""
 
     changes: set[str]
+    reloads: int = 0
+    builds_asked: int = 0
 
     def take_changes(self) -> set[str]:
         return self.changes
+
+    def reload_browsers(self) -> None:
+        self.reloads += 1
+
+    def request_build(self) -> None:
+        self.builds_asked += 1
 
 
 @dataclass
@@ -102,7 +110,11 @@ class Session:
         """What `serve` does after a data save (the plugin's own builder, told that data/tasks.yml changed): the
         partial rebuild, or the full build it falls back to; the line it logged."""
         saved = SavedFiles({str(self.project / "data" / "tasks.yml")})
-        return self.plugin._preview_build(saved, partial(serve_build, self.project, self.site))  # type: ignore[arg-type]
+        # What serve leaves for after the browsers' first reload is done here at once, before the comparison.
+        self.plugin.later = lambda work: work()  # type: ignore[method-assign]
+        line = self.plugin._preview_build(saved, partial(serve_build, self.project, self.site))  # type: ignore[arg-type]
+        assert saved.builds_asked == 0, "the rest of the edit failed"
+        return line
 
     def clean_digest(self) -> dict[str, str]:
         clean = self.scratch / "clean"

@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 
 #: Where a rebuilt page is written before it replaces the page served.
 PENDING = ".playbook-pending"
+#: The templates of the pages that show the whole catalogue (the catalogue, the runbooks): the costliest pages,
+#: which an edit nearly always changes, built after the pages the edit is about.
+WHOLE_CATALOGUE = frozenset({"catalogue.md.j2", "runbook.md.j2"})
 
 
 class FullBuild(Exception):
@@ -89,6 +92,11 @@ class KeptBuild:
     #: Page → the fragments the site's links point at on it: ids a rebuilt page must keep, or every page's links
     #: are checked again.
     fragments_into: dict[str, set[str]] = field(default_factory=dict)
+    #: Pages whose rendering an edit left for later (`defer`), built pages whose links are not checked yet, and
+    #: whether the search index and tags export lag behind the pages.
+    deferred: set[str] = field(default_factory=set)
+    unchecked: dict[str, set[str]] = field(default_factory=dict)
+    index_stale: bool = False
 
 
 @dataclass
@@ -124,6 +132,8 @@ class Rebuilt:
     seconds: float
     #: How many of them went through MkDocs (the others only had their edit link's line changed).
     converted: int = 0
+    #: Whether work was left for the next call (`defer`).
+    deferred: bool = False
 
 
 def material_plugin(config: MkDocsConfig, name: str) -> Any:
@@ -135,10 +145,15 @@ def data_texts(loaded: LoadedData) -> dict[str, str]:
     return {name: data_file.document.text if data_file.document else "" for name, data_file in loaded.files.items()}
 
 
-def rebuild(plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[], None] = lambda: None) -> Rebuilt:
+def rebuild(
+    plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[], None] = lambda: None, *, defer: bool = False
+) -> Rebuilt:
     """Brings the served site up to date with the data folder; raises FullBuild where it cannot.
 
-    `before_writing` is called once the data is known to be valid, before anything is written or changed.
+    `before_writing` is called once the data is known to be valid, before anything is written or changed. With
+    `defer`, the pages that show the whole catalogue, the search index, the tags export, the downloads and the
+    link check are left for the next call (`Rebuilt.deferred` says whether any is waiting): an edited page is
+    seen sooner, and the rest follows.
     """
     started = time.monotonic()
     config = kept.config
@@ -167,10 +182,16 @@ def rebuild(plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[]
     }
     pages: dict[str, Page] = {}
     signatures: dict[str, tuple[Any, ...]] = {}
+    deferred: set[str] = set()
     for plan in plans:
         before = kept.pages[plan.src_uri]
         signatures[plan.src_uri] = signature = renderer.signature(plan)
-        if before.reads & changed or signature != kept.signatures[plan.src_uri]:
+        stale = plan.src_uri in kept.deferred
+        if stale or before.reads & changed or signature != kept.signatures[plan.src_uri]:
+            if defer and plan.template in WHOLE_CATALOGUE:
+                deferred.add(plan.src_uri)
+                pages[plan.src_uri] = before
+                continue
             try:
                 pages[plan.src_uri] = renderer.render(plan)
             except DataError as err:
@@ -184,17 +205,22 @@ def rebuild(plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[]
     plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map
     hand_written = plugin.resolved_hand_written(config, kept.files)
     rewritten |= {uri for uri, markdown in hand_written.items() if kept.hand_written.get(uri) != markdown}
-    downloads = _changed_downloads(plugin, kept, renderer)
     rewritten |= _relink(plugin, kept, {uri: pages[uri] for uri in moved})
-    _build_pages(config, kept, pages, rewritten)
-    _write_downloads(config, kept.files, downloads)
-    _write_search_index(config, kept, rewritten)
-    _write_tags(config, kept)
+    kept.unchecked |= _build_pages(config, kept, pages, rewritten)
+    kept.index_stale = kept.index_stale or bool(rewritten)
+    if not defer:
+        _write_downloads(config, kept.files, _changed_downloads(plugin, kept, renderer))
+        _check_links(config, kept)
+        if kept.index_stale:
+            _write_search_index(config, kept)
+            _write_tags(config, kept)
+            kept.index_stale = False
     kept.renderer, kept.loaded, kept.pages, kept.signatures = renderer, validation.loaded, pages, signatures
-    kept.hand_written, kept.prints = hand_written, prints
+    kept.hand_written, kept.prints, kept.deferred = hand_written, prints, deferred
     kept.plugin_state = plugin.state()
     changed = sorted(rewritten | moved)
-    return Rebuilt(changed, len(kept.files.documentation_pages()), time.monotonic() - started, len(rewritten))
+    waiting = bool(deferred) or bool(kept.unchecked) or kept.index_stale
+    return Rebuilt(changed, len(kept.files.documentation_pages()), time.monotonic() - started, len(rewritten), waiting)
 
 
 def _markdown_changed(page: Page, kept: KeptBuild) -> bool:
@@ -249,8 +275,11 @@ def _changed_downloads(plugin: PlaybookPlugin, kept: KeptBuild, renderer: SiteRe
     return changed
 
 
-def _build_pages(config: MkDocsConfig, kept: KeptBuild, pages: dict[str, Page], changed: set[str]) -> None:
-    """The changed pages through MkDocs' own steps, with every plugin's page events, then moved into place."""
+def _build_pages(
+    config: MkDocsConfig, kept: KeptBuild, pages: dict[str, Page], changed: set[str]
+) -> dict[str, set[str]]:
+    """The changed pages through MkDocs' own steps, with every plugin's page events, then moved into place.
+    Returns the ids each built page held before (a page another page links into must keep them), by page."""
     files, nav = kept.files, kept.nav
     doc_files = files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
     rebuilt = [file for file in doc_files if file.src_uri in changed]
@@ -258,7 +287,8 @@ def _build_pages(config: MkDocsConfig, kept: KeptBuild, pages: dict[str, Page], 
     tags = material_plugin(config, "tags")
     search = material_plugin(config, "search")
     site = Path(config.site_dir)
-    old_ids = {file.dest_uri: page_ids(site, file.dest_uri) for file in rebuilt}
+    # A page built twice before its links are checked: the ids it had when last checked count.
+    old_ids = {file.dest_uri: kept.unchecked.get(file.dest_uri) or page_ids(site, file.dest_uri) for file in rebuilt}
     for file in rebuilt:
         page = file.page
         assert page is not None
@@ -287,7 +317,7 @@ def _build_pages(config: MkDocsConfig, kept: KeptBuild, pages: dict[str, Page], 
     for file in rebuilt:
         assert file.page is not None
         file.page.validate_anchor_links(files=files, log_level=log_level)
-    _check_links(config, kept, [file.dest_uri for file in rebuilt], old_ids)
+    return old_ids
 
 
 @contextmanager
@@ -312,9 +342,11 @@ def _pending(files: list[File]) -> Iterator[list[File]]:
             file.__dict__.pop("abs_dest_path", None)
 
 
-def _check_links(config: MkDocsConfig, kept: KeptBuild, pages: list[str], old_ids: dict[str, set[str]]) -> None:
+def _check_links(config: MkDocsConfig, kept: KeptBuild) -> None:
     """The rebuilt pages' links; every page's where a rebuilt page lost an id that another page may link to."""
-    options = kept.link_options
+    options, old_ids = kept.link_options, kept.unchecked
+    pages = sorted(old_ids)
+    kept.unchecked = {}
     if options is None or not pages:
         return
     site = Path(config.site_dir)
@@ -334,9 +366,9 @@ def _write_downloads(config: MkDocsConfig, files: Files, downloads: dict[str, st
         _write_atomically(Path(file.abs_dest_path), content.encode("utf-8"))
 
 
-def _write_search_index(config: MkDocsConfig, kept: KeptBuild, changed: set[str]) -> None:
+def _write_search_index(config: MkDocsConfig, kept: KeptBuild) -> None:
     search = material_plugin(config, "search")
-    if search is None or not search.config.enabled or not changed:
+    if search is None or not search.config.enabled:
         return
     index = search.search_index
     index.entries = [entry for entries in kept.search_entries.values() for entry in entries]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,15 @@ from mkdocs.utils.meta import get_data
 from generator.data.loader import LoadedData
 from generator.data.relations import grouping_fingerprints
 from generator.data.validate import validate_data
-from generator.engines.incremental import FullBuild, InvalidData, KeptBuild, Stash, material_plugin, rebuild
+from generator.engines.incremental import (
+    FullBuild,
+    InvalidData,
+    KeptBuild,
+    Rebuilt,
+    Stash,
+    material_plugin,
+    rebuild,
+)
 from generator.engines.preview import EventDrivenServer
 from generator.engines.project import THEME, home_page
 from generator.engines.raw_blocks import put_back, set_aside
@@ -117,6 +127,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     unbuildable = ""
     #: The preview's last good site and its state, set aside while the data has problems.
     stashed: Stash | None = None
+    #: Held while the preview rebuilds, in the build loop or after it (the rest of an edit).
+    _preview_lock = threading.RLock()
 
     def sources(self, config: MkDocsConfig) -> list[Path]:
         """Every folder and file the site is made from, the configuration included."""
@@ -390,39 +402,69 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     def _preview_build(self, server: EventDrivenServer, full_build: Any) -> str:
         """After a data edit, the pages it changes; after any other change (or one it cannot follow), the site.
 
+        The pages the edit is about come first, and the browsers reload; the pages that show the whole catalogue,
+        the search index and the link check follow in the background (`later`), and the browsers reload again.
         Data with problems is shown as a full build shows it (the problems in the terminal and as the page), while
         the last good site waits aside with what was kept of it; the save that mends the data updates that site.
         Returns the line it logged.
         """
-        reason = self._why_full(server.take_changes())
-        if reason is None:
-            kept = self.kept or (self.stashed.kept if self.stashed else None)
-            assert kept is not None
+        with self._preview_lock:
+            reason = self._why_full(server.take_changes())
+            if reason is None:
+                kept = self.kept or (self.stashed.kept if self.stashed else None)
+                assert kept is not None
+                try:
+                    rebuilt = rebuild(self, kept, before_writing=self._unstash, defer=True)
+                except InvalidData:
+                    if self.stashed is None:
+                        self.stashed = Stash.of(kept)
+                    full_build()
+                    return "problems shown"
+                except FullBuild as why:
+                    reason = str(why)
+                except Exception as err:  # never a broken preview: the full build says what is wrong, if anything
+                    reason = f"the partial rebuild failed ({type(err).__name__}: {err})"
+                else:
+                    self.kept = kept
+                    line = self._rebuilt_line(rebuilt, "the rest follows" if rebuilt.deferred else "")
+                    if rebuilt.deferred:
+                        self.later(partial(self._finish, server, kept))
+                    return line
+            line = f"full rebuild: {reason}"
+            log.info(line)
+            self.kept = None
+            self._drop_stash()
+            full_build()
+            return line
+
+    def _finish(self, server: EventDrivenServer, kept: KeptBuild) -> None:
+        """The work an edit's rebuild left for later; a failure asks the build loop for a full build."""
+        with self._preview_lock:
+            if self.kept is not kept:  # an edit since, or a full build, has taken it over
+                return
             try:
-                rebuilt = rebuild(self, kept, before_writing=self._unstash)
-            except InvalidData:
-                if self.stashed is None:
-                    self.stashed = Stash.of(kept)
-                full_build()
-                return "problems shown"
-            except FullBuild as why:
-                reason = str(why)
-            except Exception as err:  # never a broken preview: the full build says what is wrong, if anything
-                reason = f"the partial rebuild failed ({type(err).__name__}: {err})"
-            else:
-                self.kept = kept
-                line = (
-                    f"rebuilt {len(rebuilt.pages):,} of {rebuilt.total:,} pages in {rebuilt.seconds:.2f} s "
-                    f"({rebuilt.converted:,} through MkDocs, the others' edit links moved to their record's new line)"
-                )
-                log.info(line)
-                return line
-        line = f"full rebuild: {reason}"
+                rebuilt = rebuild(self, kept)
+            except Exception as err:
+                log.info(f"the pages that show the whole catalogue could not follow ({err}): a full build comes")
+                self.kept = None
+                server.request_build()
+                return
+            self._rebuilt_line(rebuilt, "the rest of the edit")
+        server.reload_browsers()
+
+    def _rebuilt_line(self, rebuilt: Rebuilt, note: str) -> str:
+        line = f"rebuilt {len(rebuilt.pages):,} of {rebuilt.total:,} pages in {rebuilt.seconds:.2f} s"
+        moved = len(rebuilt.pages) - rebuilt.converted
+        if moved:
+            line += f" ({moved:,} only had their edit link moved to their record's new line)"
+        line += f"; {note}" if note else ""
         log.info(line)
-        self.kept = None
-        self._drop_stash()
-        full_build()
         return line
+
+    @staticmethod
+    def later(work: Callable[[], None]) -> None:
+        """Runs `work` beside the build loop (tests run it at once)."""
+        threading.Thread(target=work, name="playbook-preview", daemon=True).start()
 
     def _why_full(self, changes: set[str]) -> str | None:
         """Why the changed files need a full build, or None where the pages they change can be rebuilt alone."""

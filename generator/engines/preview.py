@@ -19,7 +19,7 @@ from typing import Any
 
 import mkdocs.commands.serve
 import watchdog.observers
-from mkdocs.livereload import LiveReloadServer
+from mkdocs.livereload import LiveReloadServer, _timestamp
 from watchdog.events import (
     FileCreatedEvent,
     FileDeletedEvent,
@@ -71,6 +71,19 @@ class EventDrivenServer(LiveReloadServer):
             self._changes.add(os.fsdecode(event.src_path))
             if getattr(event, "dest_path", ""):
                 self._changes.add(os.fsdecode(event.dest_path))
+
+    def reload_browsers(self) -> None:
+        """Tells the open pages to load again, as after a build: the site changed outside the build loop."""
+        with self._rebuild_cond, self._epoch_cond:
+            if self._visible_epoch == self._wanted_epoch:  # else a build is on its way, and will say so itself
+                self._wanted_epoch = self._visible_epoch = _timestamp()
+                self._epoch_cond.notify_all()
+
+    def request_build(self) -> None:
+        """Asks the build loop for a build, as a change of a watched file does."""
+        with self._rebuild_cond:
+            self._want_rebuild = True
+            self._rebuild_cond.notify_all()
 
     def take_changes(self) -> set[str]:
         """The files changed since the last call (absolute paths), forgotten once taken."""
