@@ -177,8 +177,10 @@ def rebuild(
     renderer.warm()
     prints = grouping_fingerprints(renderer.relations)
     changed = changed_reads(kept.renderer.catalogue, renderer.catalogue, kept.prints, prints)
+    old_texts = data_texts(kept.loaded)
+    # Files where a line was added or removed: their records' edit links may name other lines now.
     edited_files = {
-        name for name, text in data_texts(validation.loaded).items() if data_texts(kept.loaded).get(name) != text
+        name for name, text in data_texts(validation.loaded).items() if _lines_moved(old_texts.get(name, ""), text)
     }
     pages: dict[str, Page] = {}
     signatures: dict[str, tuple[Any, ...]] = {}
@@ -221,6 +223,28 @@ def rebuild(
     changed = sorted(rewritten | moved)
     waiting = bool(deferred) or bool(kept.unchecked) or kept.index_stale
     return Rebuilt(changed, len(kept.files.documentation_pages()), time.monotonic() - started, len(rewritten), waiting)
+
+
+def _lines_moved(old: str, new: str) -> bool:
+    """Whether any line of `old` has another number in `new`: not so where the texts differ within one line."""
+    if old == new:
+        return False
+    start = _common_prefix(old, new)
+    end = _common_prefix(old[start:][::-1], new[start:][::-1])
+    return "\n" in old[start : len(old) - end] or "\n" in new[start : len(new) - end]
+
+
+def _common_prefix(a: str, b: str, step: int = 4096) -> int:
+    """How many characters `a` and `b` share at their start; compared a block at a time."""
+    length, limit = 0, min(len(a), len(b))
+    while length < limit and a[length : length + step] == b[length : length + step]:
+        length += step
+    length = min(length, limit)
+    while length > 0 and a[:length] != b[:length]:
+        length -= 1  # never more than a block back
+    while length < limit and a[length] == b[length]:
+        length += 1
+    return length
 
 
 def _markdown_changed(page: Page, kept: KeptBuild) -> bool:
