@@ -11,6 +11,7 @@ data, so it would start itself again for ever. Only events that change a file ar
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -29,6 +30,8 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers.api import ObservedWatch
+
+log = logging.getLogger("mkdocs.livereload")
 
 #: What a save, a new file, a rename or a deletion is made of; not a file opened, read or closed unchanged.
 CHANGES: list[type[FileSystemEvent]] = [FileCreatedEvent, FileModifiedEvent, FileMovedEvent, FileDeletedEvent]
@@ -76,6 +79,7 @@ class EventDrivenServer(LiveReloadServer):
         """Tells the open pages to load again, as after a build: the site changed outside the build loop."""
         with self._rebuild_cond, self._epoch_cond:
             if self._visible_epoch == self._wanted_epoch:  # else a build is on its way, and will say so itself
+                log.info("Reloading browsers")
                 self._wanted_epoch = self._visible_epoch = _timestamp()
                 self._epoch_cond.notify_all()
 
