@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -250,3 +251,31 @@ def test_a_line_added_above_the_records_moves_their_edit_links_and_nothing_else(
     finally:
         session.save(session.base)
         session.update()
+
+
+def test_an_invalid_edit_shows_its_problems_and_the_next_valid_save_updates_the_last_good_site(session: Session):
+    tasks = session.project / "data" / "tasks.yml"
+    good = tasks.read_text(encoding="utf-8")
+    tasks.write_text(good.replace("owner: support", "owner: suport", 1), encoding="utf-8")
+    try:
+        assert session.update() == "problems shown"
+        problems = (session.site / "index.html").read_text(encoding="utf-8")
+        assert "The site cannot be built" in problems
+        assert re.search(r"data/tasks.yml:\d+:\d+: error: tasks\[1\]\.owner: unknown role &#x27;suport&#x27;", problems)
+        assert not (session.site / "tasks").exists()  # only the problems page is served
+    finally:
+        session.save(edited(session.base, ("title", 100, "Assess the tenant again")))
+    assert session.update().startswith("rebuilt ")  # from the site kept aside, not a full build
+    assert "Assess the tenant again" in (session.site / "tasks" / "100" / "index.html").read_text(encoding="utf-8")
+    assert digest(session.site) == session.clean_digest()
+    assert not list(session.site.parent.glob("playbook-preview-*"))  # the site set aside is back, none left over
+    session.save(session.base)
+    session.update()
+
+
+def test_a_change_outside_the_data_is_a_full_build_that_says_why(session: Session):
+    saved = SavedFiles({str(session.project / "mkdocs.yml")})
+    line = session.plugin._preview_build(saved, partial(serve_build, session.project, session.site))  # type: ignore[arg-type]
+    assert line == "full rebuild: mkdocs.yml changed"
+    assert session.plugin.kept is not None  # the full build keeps its state for the next data edit
+    assert digest(session.site) == session.base_digest

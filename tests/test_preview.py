@@ -62,3 +62,29 @@ def test_the_event_driven_server_hears_a_save_and_not_a_read(tmp_path: Path):
         server.observer.stop()
         server.observer.join(timeout=10)
         server.server_close()
+
+
+def test_the_event_driven_server_says_which_files_changed(tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir()
+    tasks, roles = data / "tasks.yml", data / "roles.yml"
+    tasks.write_text("tasks: []\n", encoding="utf-8")
+    server = EventDrivenServer(builder=lambda: None, host="127.0.0.1", port=8000, root=str(tmp_path))
+    server.watch(str(data))
+    heard = Heard()
+    server.observer.schedule(heard, str(data), recursive=True)
+    server.observer.start()
+    try:
+        tasks.write_text("tasks: [] # saved\n", encoding="utf-8")
+        roles.write_text("roles: []\n", encoding="utf-8")
+        deadline = time.monotonic() + 10
+        changes: set[str] = set()
+        while time.monotonic() < deadline and changes != {str(tasks), str(roles)}:
+            changes |= server.take_changes()
+            time.sleep(0.05)
+        assert changes == {str(tasks), str(roles)}
+        assert server.take_changes() == set()  # taken once
+    finally:
+        server.observer.stop()
+        server.observer.join(timeout=10)
+        server.server_close()
