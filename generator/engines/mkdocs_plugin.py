@@ -331,17 +331,17 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             home = (Path(config.site_dir) / "index.html").read_text(encoding="utf-8")
             retry = '<head>\n<meta http-equiv="refresh" content="2">'
             (Path(config.site_dir) / "404.html").write_text(home.replace("<head>", retry, 1), encoding="utf-8")
-        if self.links is None:
-            return
-        report = self.links.finish()
-        self.links, self.fragments_into = None, report.fragments_into
-        if report.broken:
-            origins = page_origins(Path(self.config.data_dir), Path(config.docs_dir), Path(self.config.templates_dir))
-            raise PluginError("broken links in the built site:\n" + render_links(report, "text", origins))
-        if self.serving:
+        if self.links is not None:
+            report = self.links.finish()
+            self.links, self.fragments_into = None, report.fragments_into
+            if report.broken:
+                data, docs, templates = self.config.data_dir, config.docs_dir, self.config.templates_dir
+                origins = page_origins(Path(data), Path(docs), Path(templates))
+                raise PluginError("broken links in the built site:\n" + render_links(report, "text", origins))
+        if self.serving and not self.unbuildable:
             self.kept = self._kept(config)
 
-    def _kept(self, config: MkDocsConfig) -> KeptBuild:
+    def _kept(self, config: MkDocsConfig) -> KeptBuild | None:
         assert self.rendering is not None
         pages = {}
         for file in self.files:
@@ -381,6 +381,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         return state
 
     def on_build_error(self, error: Exception) -> None:
+        self.kept = None  # the site is not what was kept of it: the next edit builds it whole
         self.stop()
 
     def stop(self) -> None:
