@@ -62,3 +62,34 @@ def test_the_event_driven_server_hears_a_save_and_not_a_read(tmp_path: Path):
         server.observer.stop()
         server.observer.join(timeout=10)
         server.server_close()
+
+
+def test_the_event_driven_server_says_which_files_changed(tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir()
+    tasks, roles = data / "tasks.yml", data / "roles.yml"
+    tasks.write_text("tasks: []\n", encoding="utf-8")
+    server = EventDrivenServer(builder=lambda: None, host="127.0.0.1", port=8000, root=str(tmp_path))
+    server.watch(str(data))  # as the plugin's on_serve does
+    server.observer.start()
+    try:
+        tasks.write_text("tasks: [] # saved\n", encoding="utf-8")
+        roles.write_text("roles: []\n", encoding="utf-8")
+        assert changes_within(server, {str(tasks), str(roles)}) == {str(tasks), str(roles)}
+        time.sleep(0.5)  # a new file may be heard twice (created, then written): the second is taken here
+        assert server.take_changes() <= {str(tasks), str(roles)}
+        tasks.write_text("tasks: [] # saved again\n", encoding="utf-8")
+        assert changes_within(server, {str(tasks)}) == {str(tasks)}  # what was taken is not named again
+    finally:
+        server.observer.stop()
+        server.observer.join(timeout=10)
+        server.server_close()
+
+
+def changes_within(server: EventDrivenServer, expected: set[str], seconds: float = 10) -> set[str]:
+    """The files the server names as changed, taken until they are `expected` or the time is up."""
+    deadline, changes = time.monotonic() + seconds, set[str]()
+    while time.monotonic() < deadline and changes != expected:
+        changes |= server.take_changes()
+        time.sleep(0.05)
+    return changes

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.data.reads import TrackedRecord, note
+
 #: Where the site publishes the JSON Schemas; each schema's `$id`, and each data file's first line, point here.
 SCHEMA_URL = "https://partner-playbook.github.io/partner-playbook/schemas/"
 
@@ -123,12 +125,20 @@ class Catalogue:
     _indexes: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
 
     def records(self, name: str) -> list[dict[str, Any]]:
+        note(("collection", name))
         return self.collections.get(name, [])
 
     def index(self, name: str) -> dict[Any, dict[str, Any]]:
+        note(("collection", name))
         if name not in self._indexes:
             self._indexes[name] = {record.get("id"): record for record in self.records(name)}
         return self._indexes[name]
+
+    def tracked(self) -> Catalogue:
+        """A copy whose records note each read of them (generator.data.reads): the live preview's dependency index."""
+        return Catalogue(
+            {name: [TrackedRecord(name, record) for record in records] for name, records in self.collections.items()}
+        )
 
 
 # Where records get pages of their own. Validation refuses an ID the build could not publish there, so the

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from generator.data import reads
 from generator.data.model import Catalogue
+from generator.data.reads import WHOLE, Read, TrackedGrouping, fingerprint
 
 Record = dict[str, Any]
 
@@ -177,3 +179,77 @@ class Relations:
     @cached_property
     def steps_by_phase(self) -> dict[str, list[Record]]:
         return group_by(self.records("alignment_steps"), "lifecycle_phase")
+
+
+#: The groupings of `Relations` (dicts computed once), and its orders (lists), as a page may read them.
+GROUPINGS = frozenset(
+    name for name, value in vars(Relations).items() if isinstance(value, cached_property) and name != "task_order"
+)
+ORDERS = frozenset({"task_order"})
+
+
+class TrackedRelations(Relations):
+    """Relations whose groupings and orders note each read while a recording is on (generator.data.reads)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if reads._reads is None:
+            return value
+        if name in GROUPINGS:
+            return TrackedGrouping(name, value)
+        if name in ORDERS:
+            reads.note(("grouping", name, WHOLE))
+        return value
+
+
+def record_reads(catalogue: Catalogue) -> dict[int, Read]:
+    """Each record of the catalogue (by id()) → how a page's read of it is named."""
+    return {
+        id(record): ("record", name, dict.get(record, "id"))
+        for name, records in catalogue.collections.items()
+        for record in records
+    }
+
+
+def grouping_fingerprints(relations: Relations) -> dict[str, dict[Any, Any]]:
+    """Every grouping and order, entry by entry, as fingerprints: what `changed_reads` compares."""
+    named = record_reads(relations.catalogue)
+    prints: dict[str, dict[Any, Any]] = {}
+    for name in GROUPINGS:
+        groups = object.__getattribute__(relations, name)
+        # An entry a page looked up and found missing may have been added empty (a defaultdict): the same thing.
+        prints[name] = {key: fingerprint(value, named) for key, value in groups.items() if value}
+    for name in ORDERS:
+        prints[name] = {WHOLE: fingerprint(object.__getattribute__(relations, name), named)}
+    return prints
+
+
+def changed_reads(
+    old: Catalogue, new: Catalogue, old_prints: dict[str, dict[Any, Any]], new_prints: dict[str, dict[Any, Any]]
+) -> set[Read]:
+    """The reads (generator.data.reads) whose answer differs between two catalogues: a page that made none of
+    them renders the same from either."""
+    changed: set[Read] = set()
+    for name in old.collections.keys() | new.collections.keys():
+        before, after = old.collections.get(name, []), new.collections.get(name, [])
+        ids_before = [dict.get(record, "id") for record in before]
+        ids_after = [dict.get(record, "id") for record in after]
+        if ids_before != ids_after:
+            changed.add(("collection", name))
+        if None in ids_before or None in ids_after:  # records without an ID: the collection stands for them
+            if before != after:
+                changed.update({("collection", name), ("record", name, None)})
+            continue
+        old_index, new_index = dict(zip(ids_before, before, strict=True)), dict(zip(ids_after, after, strict=True))
+        for key in old_index.keys() | new_index.keys():
+            if old_index.get(key) != new_index.get(key):
+                changed.add(("record", name, key))
+    for name in old_prints.keys() | new_prints.keys():
+        groups_before, groups_after = old_prints.get(name, {}), new_prints.get(name, {})
+        keys = {
+            key for key in groups_before.keys() | groups_after.keys() if groups_before.get(key) != groups_after.get(key)
+        }
+        changed.update(("grouping", name, key) for key in keys)
+        if keys:
+            changed.add(("grouping", name, WHOLE))
+    return changed

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,8 +24,21 @@ from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page as MkDocsPage
+from mkdocs.utils.meta import get_data
 
+from generator.data.loader import LoadedData
+from generator.data.relations import grouping_fingerprints
 from generator.data.validate import validate_data
+from generator.engines.incremental import (
+    FullBuild,
+    InvalidData,
+    KeptBuild,
+    Rebuilt,
+    Stash,
+    material_plugin,
+    rebuild,
+)
+from generator.engines.preview import EventDrivenServer
 from generator.engines.project import THEME, home_page
 from generator.engines.raw_blocks import put_back, set_aside
 from generator.engines.site import offline_enabled
@@ -40,6 +56,7 @@ from generator.pages.generate import (
     static_files,
 )
 from generator.pages.render import TEMPLATES, Origin, Rendering, SiteRenderer
+from generator.pages.render import Page as RenderedPage
 from generator.pages.shortlinks import resolve_shortlinks
 from generator.pages.site_text import Abbreviations, focusable_acronyms, footer_html
 from generator.system.confine import links_leaving
@@ -73,12 +90,14 @@ class RenderedFile(File):
         self._rendering, self._index = rendering, index
         #: Where the page's record is written, known once the page is rendered.
         self.origin: Origin | None = None
+        #: The rendered page, what it read of the data included (the preview keeps it).
+        self.rendered: RenderedPage | None = None
 
     def _take(self) -> None:
         if self._content is None:
             try:
                 page = self._rendering.page(self._index)
-                self._content, self.origin = page.markdown(), page.origin
+                self._content, self.origin, self.rendered = page.markdown(), page.origin, page
             except DataError as err:
                 raise PluginError(render(err.problems, "text", subject="templates")) from None
             except PlaybookError as err:
@@ -106,6 +125,10 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     #: Whether this is `serve`'s preview, which shows the problems of a site that cannot be built.
     serving = False
     unbuildable = ""
+    #: The preview's last good site and its state, set aside while the data has problems.
+    stashed: Stash | None = None
+    #: Held while the preview rebuilds, in the build loop or after it (the rest of an edit).
+    _preview_lock = threading.RLock()
 
     def sources(self, config: MkDocsConfig) -> list[Path]:
         """Every folder and file the site is made from, the configuration included."""
@@ -120,6 +143,11 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.rendering, self.links, self.pages_read, self.pages_written = None, None, 0, 0
+        #: The last full build, which a preview's data edit updates in part (generator.engines.incremental).
+        self.kept: KeptBuild | None = None
+        #: The hand-written pages' Markdown with their [[kind:id]] links resolved, and each page's search entries.
+        self.hand_written_markdown: dict[str, str] = {}
+        self.search_entries: dict[str, list[dict[str, Any]]] = {}
         self.problems: list[Problem] = []
         #: Raw HTML blocks of a page kept out of Markdown's parser, by page, until its HTML is made.
         self.set_aside: dict[str, list[str]] = {}
@@ -134,6 +162,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             return config
         self.edit_bases: dict[Path, str | None] = {}
         self.abbreviations = Abbreviations(self.loaded.catalogue)
+        self.copyright = config.copyright
         config.copyright = footer_html(self.loaded.catalogue, config.copyright)
         self.offline = offline_enabled(config)
         config.extra_javascript.extend(SCRIPTS)
@@ -147,21 +176,26 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             config.extra["homepage"] = "index.html"  # the logo's link; the theme's default is a folder
             config.repo_url = config.repo_name = None
             config.edit_uri = ""
-        renderer = SiteRenderer(
-            self.loaded.catalogue,
-            origin_lookup(self.loaded),
-            [Path(self.config.templates_dir)],
-            # the offline plugin turns directory URLs off in its own on_config, which may run after this one
-            url_style="directory" if config.use_directory_urls and not self.offline else "file",
-            site_url=config.site_url or "",
-            hand_written=hand_written_pages(Path(config.docs_dir), self._included_pages()),
-        )
+        # A preview notes what each page reads of the data, to rebuild only the pages a data edit changes.
+        renderer = self.renderer_for(config, self.loaded, track_reads=self.serving)
         self.site_map = renderer.site_map
         # Rendering starts now, on the other core, while MkDocs reads the theme and the docs folder and then
         # turns page after page into HTML; it stays well ahead of MkDocs, which never waits for a page.
         # A template that fails says so when MkDocs reads the page that uses it (RenderedFile).
         self.rendering = Rendering(renderer, processes=1 if (os.cpu_count() or 1) > 1 else 0)
         return config
+
+    def renderer_for(self, config: MkDocsConfig, loaded: LoadedData, *, track_reads: bool) -> SiteRenderer:
+        return SiteRenderer(
+            loaded.catalogue,
+            origin_lookup(loaded),
+            [Path(self.config.templates_dir)],
+            # the offline plugin turns directory URLs off in its own on_config, which may run after this one
+            url_style="directory" if config.use_directory_urls and not self.offline else "file",
+            site_url=config.site_url or "",
+            hand_written=hand_written_pages(Path(config.docs_dir), self._included_pages()),
+            track_reads=track_reads,
+        )
 
     def _included_pages(self) -> dict[str, Path]:
         return {uri: self.repo_root / path for uri, path in self.config.pages.items()}
@@ -207,6 +241,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 
     def on_nav(self, nav: Any, config: MkDocsConfig, files: Files) -> Any:
         self.pages_total = len(files.documentation_pages())  # every plugin has added its files by now
+        self.nav, self.files = nav, files
         return nav
 
     @event_priority(50)  # before other plugins see the Markdown, so they see links, not [[...]]
@@ -217,19 +252,33 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         if self.progress is not None:
             self.progress("reading pages", self.pages_read, self.pages_total)
         if isinstance(page.file, RenderedFile):
-            origin = page.file.origin
-            data_file = Path(self.config.data_dir) / Path(origin.file).name if origin else None
-            page.edit_url = self._edit_url(config, data_file, origin.line if origin else None)
+            page.edit_url = self.edit_url_of(config, page.file.origin)
             markdown, self.set_aside[page.file.src_uri] = set_aside(markdown)
         else:
             source = self.included.get(page.file.src_uri) or Path(config.docs_dir) / page.file.src_path
             if page.file.src_uri in self.included:
                 page.edit_url = self._edit_url(config, source, None)
-            display = os.path.relpath(source)
-            resolved = resolve_shortlinks(markdown, page.file.src_uri, display, self.site_map)
-            self.problems.extend(resolved.problems)
-            markdown = resolved.markdown
+            markdown = self._resolved(config, page.file, markdown)
+            self.hand_written_markdown[page.file.src_uri] = markdown
         return markdown + self.abbreviations.for_page(markdown)
+
+    def _resolved(self, config: MkDocsConfig, file: File, markdown: str) -> str:
+        """A hand-written page's Markdown with its [[kind:id]] links resolved; unknown IDs become problems."""
+        source = self.included.get(file.src_uri) or Path(config.docs_dir) / file.src_path
+        resolved = resolve_shortlinks(markdown, file.src_uri, os.path.relpath(source), self.site_map)
+        self.problems.extend(resolved.problems)
+        return resolved.markdown
+
+    def resolved_hand_written(self, config: MkDocsConfig, files: Files) -> dict[str, str]:
+        """Every hand-written page's Markdown as `on_page_markdown` would make it now, by path in the docs folder."""
+        resolved = {}
+        for file in files.documentation_pages():
+            if file.src_uri in self.hand_written_markdown:
+                markdown, _ = get_data(file.content_string)
+                resolved[file.src_uri] = self._resolved(config, file, markdown)
+        if self.problems:
+            raise FullBuild("a page links to an unknown ID")
+        return resolved
 
     def on_page_content(self, html: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
         try:
@@ -244,6 +293,11 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         # page's meta is printed as it is: give it the heading's text, escaped again.
         if page.title and not page.meta.get("title"):
             page.meta["title"] = escape_html(Markup(page.title).striptags())
+        if self.serving:  # Material's search has added the page's entries by now (its event comes first)
+            search = material_plugin(config, "search")
+            entries = search.search_index.entries if search is not None else []
+            self.search_entries[page.file.src_uri] = entries[self._search_mark :]
+            self._search_mark = len(entries)
         return context
 
     def on_env(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
@@ -256,7 +310,9 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             # Every file the site will hold is known now; each page is checked, on the other core, as it is written.
             index = SiteIndex.from_paths(file.dest_uri for file in files)
             root = "/" if self.offline else (urlsplit(config.site_url or "").path or "/")
-            self.links = PageStream(Path(config.site_dir), index, CheckOptions(file_urls=self.offline, root=root))
+            self.site_index, self.link_options = index, CheckOptions(file_urls=self.offline, root=root)
+            self.links = PageStream(Path(config.site_dir), index, self.link_options)
+        self.env, self._search_mark = env, 0
         return env
 
     def on_post_page(self, output: str, page: MkDocsPage, config: MkDocsConfig) -> str:
@@ -275,14 +331,57 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             home = (Path(config.site_dir) / "index.html").read_text(encoding="utf-8")
             retry = '<head>\n<meta http-equiv="refresh" content="2">'
             (Path(config.site_dir) / "404.html").write_text(home.replace("<head>", retry, 1), encoding="utf-8")
-        if self.links is None:
-            return
-        report = self.links.finish()
-        if report.broken:
-            origins = page_origins(Path(self.config.data_dir), Path(config.docs_dir), Path(self.config.templates_dir))
-            raise PluginError("broken links in the built site:\n" + render_links(report, "text", origins))
+        if self.links is not None:
+            report = self.links.finish()
+            self.links, self.fragments_into = None, report.fragments_into
+            if report.broken:
+                data, docs, templates = self.config.data_dir, config.docs_dir, self.config.templates_dir
+                origins = page_origins(Path(data), Path(docs), Path(templates))
+                raise PluginError("broken links in the built site:\n" + render_links(report, "text", origins))
+        if self.serving and not self.unbuildable:
+            self.kept = self._kept(config)
+
+    def _kept(self, config: MkDocsConfig) -> KeptBuild | None:
+        assert self.rendering is not None
+        pages = {}
+        for file in self.files:
+            if isinstance(file, RenderedFile):
+                assert file.rendered is not None
+                pages[file.src_uri] = file.rendered
+        renderer = self.rendering.renderer
+        search, tags = material_plugin(config, "search"), material_plugin(config, "tags")
+        if tags is not None and any(True for _ in tags.listings):
+            return None  # a page lists tags: every page's tags make it (not a case the preview updates in part)
+        return KeptBuild(
+            config=config,
+            files=self.files,
+            nav=self.nav,
+            env=self.env,
+            renderer=renderer,
+            loaded=self.loaded,
+            pages=pages,
+            signatures={plan.src_uri: renderer.signature(plan) for plan in renderer.plan()},
+            hand_written=dict(self.hand_written_markdown),
+            search_entries={
+                file.src_uri: self.search_entries.get(file.src_uri, []) for file in self.files.documentation_pages()
+            },
+            plugin_state=self.state(),
+            search_index=search.search_index if search is not None else None,
+            tag_mappings=tags.mappings if tags is not None else None,
+            site_index=getattr(self, "site_index", SiteIndex.from_paths([])),
+            link_options=getattr(self, "link_options", None) if self.config.check_links else None,
+            prints=grouping_fingerprints(renderer.relations),
+            fragments_into=getattr(self, "fragments_into", {}),
+        )
+
+    def state(self) -> dict[str, Any]:
+        """What the page events use of this plugin, as a build leaves it (the preview puts it back before an edit)."""
+        state = {name: value for name, value in vars(self).items() if name not in ("kept", "stashed", "config")}
+        state.update(rendering=None, links=None, problems=[], progress=None)
+        return state
 
     def on_build_error(self, error: Exception) -> None:
+        self.kept = None  # the site is not what was kept of it: the next edit builds it whole
         self.stop()
 
     def stop(self) -> None:
@@ -297,7 +396,107 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         for folder in (Path(self.config.data_dir), Path(self.config.templates_dir), TEMPLATES):
             if folder.is_dir():
                 server.watch(str(folder))
+        if isinstance(server, EventDrivenServer):  # it says which files changed: a data edit is rebuilt in part
+            server.builder = partial(self._preview_build, server, builder)
         return server
+
+    def _preview_build(self, server: EventDrivenServer, full_build: Any) -> str:
+        """After a data edit, the pages it changes; after any other change (or one it cannot follow), the site.
+
+        The pages the edit is about come first, and the browsers reload; the pages that show the whole catalogue,
+        the search index and the link check follow in the background (`later`), and the browsers reload again.
+        Data with problems is shown as a full build shows it (the problems in the terminal and as the page), while
+        the last good site waits aside with what was kept of it; the save that mends the data updates that site.
+        Returns the line it logged.
+        """
+        with self._preview_lock:
+            reason = self._why_full(server.take_changes())
+            if reason is None:
+                kept = self.kept or (self.stashed.kept if self.stashed else None)
+                assert kept is not None
+                try:
+                    rebuilt = rebuild(self, kept, before_writing=self._unstash, defer=True)
+                except InvalidData:
+                    if self.stashed is None:
+                        self.stashed = Stash.of(kept)
+                    full_build()
+                    return "problems shown"
+                except FullBuild as why:
+                    reason = str(why)
+                except Exception as err:  # never a broken preview: the full build says what is wrong, if anything
+                    reason = f"the partial rebuild failed ({type(err).__name__}: {err})"
+                else:
+                    self.kept = kept
+                    line = self._rebuilt_line(rebuilt, "the rest follows" if rebuilt.deferred else "")
+                    if rebuilt.deferred:
+                        self.later(partial(self._finish, server, kept))
+                    return line
+            line = f"full rebuild: {reason}"
+            log.info(line)
+            self.kept = None
+            self._drop_stash()
+            full_build()
+            return line
+
+    def _finish(self, server: EventDrivenServer, kept: KeptBuild) -> None:
+        """The work an edit's rebuild left for later; a failure asks the build loop for a full build."""
+        with self._preview_lock:
+            if self.kept is not kept:  # an edit since, or a full build, has taken it over
+                return
+            try:
+                rebuilt = rebuild(self, kept)
+            except Exception as err:
+                log.info(f"the pages that show the whole catalogue could not follow ({err}): a full build comes")
+                self.kept = None
+                server.request_build()
+                return
+            self._rebuilt_line(rebuilt, "the rest of the edit")
+        server.reload_browsers()
+
+    def _rebuilt_line(self, rebuilt: Rebuilt, note: str) -> str:
+        line = f"rebuilt {len(rebuilt.pages):,} of {rebuilt.total:,} pages in {rebuilt.seconds:.2f} s"
+        moved = len(rebuilt.pages) - rebuilt.converted
+        if moved:
+            line += f" ({moved:,} only had their edit link moved to their record's new line)"
+        line += f"; {note}" if note else ""
+        log.info(line)
+        return line
+
+    @staticmethod
+    def later(work: Callable[[], None]) -> None:
+        """Runs `work` beside the build loop (tests run it at once)."""
+        threading.Thread(target=work, name="playbook-preview", daemon=True).start()
+
+    def _why_full(self, changes: set[str]) -> str | None:
+        """Why the changed files need a full build, or None where the pages they change can be rebuilt alone."""
+        if self.kept is None and self.stashed is None:
+            return "the last build did not finish" if not self.unbuildable else "the last build showed problems"
+        data_dir = Path(self.config.data_dir).resolve()
+        if not changes:
+            return "a change the watcher did not name"
+        for path in sorted(changes):
+            if not Path(path).resolve().is_relative_to(data_dir):
+                return f"{os.path.relpath(path)} changed"
+        return None
+
+    def _unstash(self) -> None:
+        """The last good site back in the served folder, in place of the problems page."""
+        if self.stashed is not None:
+            self.stashed.restore()
+            self.stashed = None
+
+    def _drop_stash(self) -> None:
+        if self.stashed is not None:
+            self.stashed.drop()
+            self.stashed = None
+
+    def on_shutdown(self) -> None:
+        self._drop_stash()
+
+    def edit_url_of(self, config: MkDocsConfig, origin: Origin | None) -> str | None:
+        """The edit link of a generated page: its record's data file, at the record's line."""
+        data_file = Path(self.config.data_dir) / Path(origin.file).name if origin else None
+        return self._edit_url(config, data_file, origin.line if origin else None)
 
     def _edit_url(self, config: MkDocsConfig, source: Path | None, line: int | None) -> str | None:
         """The edit link of a file of the repository outside the docs folder, at a line where the host can."""

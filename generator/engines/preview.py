@@ -11,15 +11,27 @@ data, so it would start itself again for ever. Only events that change a file ar
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import mkdocs.commands.serve
 import watchdog.observers
-from mkdocs.livereload import LiveReloadServer
-from watchdog.events import FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent, FileSystemEvent
+from mkdocs.livereload import LiveReloadServer, _timestamp
+from watchdog.events import (
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers.api import ObservedWatch
+
+log = logging.getLogger("mkdocs.livereload")
 
 #: What a save, a new file, a rename or a deletion is made of; not a file opened, read or closed unchanged.
 CHANGES: list[type[FileSystemEvent]] = [FileCreatedEvent, FileModifiedEvent, FileMovedEvent, FileDeletedEvent]
@@ -34,12 +46,54 @@ class ChangeObserver(watchdog.observers.Observer):  # type: ignore[misc,valid-ty
 
 
 class EventDrivenServer(LiveReloadServer):
-    """LiveReloadServer with watchdog's native observer, told only of changes; everything else is MkDocs' own."""
+    """LiveReloadServer with watchdog's native observer, told only of changes; everything else is MkDocs' own.
+
+    It also notes which files changed since the last build began (`take_changes`), so that a builder can tell a
+    data edit, which the plugin rebuilds in part, from any other change.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Nothing is watched yet: every watch() below is scheduled on this observer, started by serve().
         self.observer = ChangeObserver()
+        self._changes: set[str] = set()
+        self._changes_lock = threading.Lock()
+        self._noter = FileSystemEventHandler()
+        self._noter.on_any_event = self._note  # type: ignore[method-assign]
+
+    def watch(self, path: str, func: None = None, *, recursive: bool = True) -> None:
+        super().watch(path, func, recursive=recursive)
+        watched = self._watch_refs.get(os.path.abspath(path))
+        if watched is not None:  # beside MkDocs' own handler: noted long before the build it asks for begins
+            self.observer.add_handler_for_watch(self._noter, watched)
+
+    def _note(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        with self._changes_lock:
+            self._changes.add(os.fsdecode(event.src_path))
+            if getattr(event, "dest_path", ""):
+                self._changes.add(os.fsdecode(event.dest_path))
+
+    def reload_browsers(self) -> None:
+        """Tells the open pages to load again, as after a build: the site changed outside the build loop."""
+        with self._rebuild_cond, self._epoch_cond:
+            if self._visible_epoch == self._wanted_epoch:  # else a build is on its way, and will say so itself
+                log.info("Reloading browsers")
+                self._wanted_epoch = self._visible_epoch = _timestamp()
+                self._epoch_cond.notify_all()
+
+    def request_build(self) -> None:
+        """Asks the build loop for a build, as a change of a watched file does."""
+        with self._rebuild_cond:
+            self._want_rebuild = True
+            self._rebuild_cond.notify_all()
+
+    def take_changes(self) -> set[str]:
+        """The files changed since the last call (absolute paths), forgotten once taken."""
+        with self._changes_lock:
+            changes, self._changes = self._changes, set()
+        return changes
 
 
 @contextmanager

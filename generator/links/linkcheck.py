@@ -54,6 +54,8 @@ class LinkReport:
     links: int = 0
     findings: list[Finding] = field(default_factory=list)
     external: list[tuple[str, Link, str]] = field(default_factory=list)
+    #: Page → the fragments links on other pages point at on it (as written and unquoted): the ids it must keep.
+    fragments_into: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def broken(self) -> int:
@@ -453,6 +455,30 @@ def check_site(
         return collect(pool.map(_check_files, chunks))
 
 
+def check_pages(site: Path, index: SiteIndex, options: CheckOptions, pages: Sequence[str]) -> LinkReport:
+    """The links of some pages of a built site (the live preview's rebuilt pages), each fragment looked up on the
+    page it points at as that page is on disk now; the other pages' own links are not checked."""
+    _start_worker(site, index, options)
+    results = _check_files(list(pages))
+    targets = sorted({target for result in results for _, target, _ in result.fragments} - set(pages))
+    for target in targets:  # only their ids are wanted, to resolve the fragments into them
+        try:
+            ids = read_links(read_page(site, target, options.max_page_bytes)).ids
+        except UnreadablePage as err:
+            results.append(_PageResult(target, set(), 0, [], [], [], unread=err.unread))
+        else:
+            results.append(_PageResult(target, ids, 0, [], [], []))
+    return _report(site, results)
+
+
+def page_ids(site: Path, page: str) -> set[str]:
+    """The ids a built page holds (the targets of fragments into it); none for a page that cannot be read."""
+    try:
+        return read_links(read_page(site, page, MAX_PAGE_BYTES)).ids
+    except UnreadablePage:
+        return set()
+
+
 class PageStream:
     """Checks pages as they are written, in another process, for a build that keeps the first core busy.
 
@@ -546,10 +572,12 @@ def _report(site: Path, results: list[_PageResult]) -> LinkReport:
             continue
         broken = list(result.broken)
         for link, target, fragment in result.fragments:
+            name = unquote(fragment)
+            if target != result.page:
+                report.fragments_into.setdefault(target, set()).update((fragment, name))
             if target not in ids:  # a page that was not read (it has its own finding): its ids are unknown
                 continue
             present = ids[target]
-            name = unquote(fragment)
             if fragment not in present and name not in present:
                 close = None
                 if len(broken) < HINTS_PER_PAGE:

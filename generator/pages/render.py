@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -24,7 +25,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from generator import __version__
 from generator.data.model import COLLECTIONS, Catalogue
-from generator.data.relations import Relations
+from generator.data.reads import Read, fingerprint, recording
+from generator.data.relations import Relations, TrackedRelations, record_reads
 from generator.errors import DataError, PlaybookError, Problem
 from generator.pages.addresses import (
     OWN_PAGES,
@@ -73,6 +75,8 @@ class Page:
     #: How much search favours the page (Material's `search.boost`): an entity's own page over the pages that
     #: mention it, so its exact name finds it first.
     boost: int = 1
+    #: What the page read of the data while it was rendered, when the renderer tracks reads (the live preview).
+    reads: frozenset[Read] = frozenset()
 
     def markdown(self) -> str:
         """The page as a Markdown file: front matter (tags, HTML-escaped since the theme prints them raw)."""
@@ -159,9 +163,13 @@ class SiteRenderer:
     #: The hand-written pages (paths in the docs folder), which a template links to only if the project has them
     #: (`has_page`); None when not known, and every such link is made.
     hand_written: frozenset[str] | None = None
+    #: Whether each page notes what it reads of the data (`Page.reads`), for the live preview's dependency index.
+    track_reads: bool = False
 
     def __post_init__(self) -> None:
-        self.relations = Relations(self.catalogue)
+        if self.track_reads:
+            self.catalogue = self.catalogue.tracked()
+        self.relations = TrackedRelations(self.catalogue) if self.track_reads else Relations(self.catalogue)
         self.site_map = SiteMap(self.catalogue, self.url_style)
         self.environment = make_environment(self.override_dirs)
         self.environment.globals["has_page"] = self.has_page
@@ -178,11 +186,21 @@ class SiteRenderer:
 
     def render(self, plan: PagePlan) -> Page:
         """A planned page, rendered; a failing template is reported at its file and line (a DataError)."""
-        try:
-            body = self._render(plan.template, plan.src_uri, **plan.context())
-        except Exception as err:  # an override template can fail in any way its expressions can
-            raise DataError([self._template_problem(err, plan.src_uri)], "templates") from None
-        return Page(plan.src_uri, body, plan.tags, self.origin(plan), plan.searchable, plan.boost)
+        with recording() if self.track_reads else nullcontext(set()) as noted:
+            try:
+                body = self._render(plan.template, plan.src_uri, **plan.context())
+            except Exception as err:  # an override template can fail in any way its expressions can
+                raise DataError([self._template_problem(err, plan.src_uri)], "templates") from None
+        reads = frozenset(noted) if self.track_reads else frozenset()
+        return Page(plan.src_uri, body, plan.tags, self.origin(plan), plan.searchable, plan.boost, reads)
+
+    def signature(self, plan: PagePlan) -> tuple[Any, ...]:
+        """What a page's plan says besides its reads: its template, its front matter, and the lists the plan
+        hands it (their members, by name), which the page iterates without looking them up."""
+        if not hasattr(self, "_record_reads"):
+            self._record_reads = record_reads(self.catalogue)
+        given = fingerprint(plan.context.keywords, self._record_reads) if isinstance(plan.context, partial) else None
+        return (plan.src_uri, plan.template, plan.tags, plan.shows, plan.searchable, plan.boost, given)
 
     def origin(self, plan: PagePlan) -> Origin | None:
         """Where the page's record is written. Finding lines means reading the data file again, so a build

@@ -1,0 +1,417 @@
+"""The live preview's rebuild after a data edit: only the pages the edit changes go through MkDocs again.
+
+After a full build, `serve` keeps what it made (`KeptBuild`): MkDocs' configuration, files, navigation and theme,
+every generated page's Markdown with what it read of the data (generator.data.reads), the hand-written pages'
+Markdown, each page's search entries, the downloads. A save in the data folder then:
+
+1. validates the data again (a problem: the caller shows it, as a full build would);
+2. plans the pages again; the same pages must come out (else a full build), with the same footer and glossary;
+3. renders only the pages that read something the edit changed, or whose plan changed, and keeps those whose
+   Markdown (or record's line, for the edit link) differs; the hand-written pages are resolved again;
+4. puts those pages through MkDocs' own page steps (`_populate_page`, `_build_page`, with every plugin's
+   events), each written beside its file and moved over it only when all are built;
+5. writes the search index (entries in page order, as a clean build has them), the tags export and the
+   downloads that changed, and checks the links of the rebuilt pages (and every page's, if a rebuilt page lost
+   an id another page may link to).
+
+Whatever it cannot do raises `FullBuild`, with the reason, and the caller builds the whole site instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mkdocs.commands.build import _build_page, _populate_page
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
+
+from generator.data.loader import LoadedData
+from generator.data.model import COLLECTION_BY_NAME
+from generator.data.relations import changed_reads, grouping_fingerprints
+from generator.data.validate import validate_data
+from generator.errors import DataError
+from generator.links.linkcheck import CheckOptions, SiteIndex, check_pages, check_site, page_ids
+from generator.pages.generate import static_files
+from generator.pages.render import Page, SiteRenderer
+from generator.pages.site_text import footer_html
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+
+    from generator.engines.mkdocs_plugin import PlaybookPlugin
+
+#: Where a rebuilt page is written before it replaces the page served.
+PENDING = ".playbook-pending"
+#: The templates of the pages that show the whole catalogue (the catalogue, the runbooks): the costliest pages,
+#: which an edit nearly always changes, built after the pages the edit is about.
+WHOLE_CATALOGUE = frozenset({"catalogue.md.j2", "runbook.md.j2"})
+
+
+class FullBuild(Exception):
+    """The edit needs a full build; the message says why, in a few words."""
+
+
+class InvalidData(FullBuild):
+    """The data has problems: a build shows them, and nothing else."""
+
+
+@dataclass
+class KeptBuild:
+    """What the last full build made, as the next edit needs it."""
+
+    config: MkDocsConfig
+    files: Files
+    nav: Navigation
+    env: Any
+    renderer: SiteRenderer
+    loaded: LoadedData
+    #: The generated pages, by path in the docs folder: Markdown, origin and what each read of the data.
+    pages: dict[str, Page]
+    signatures: dict[str, tuple[Any, ...]]
+    #: The hand-written pages' Markdown, their `[[kind:id]]` links resolved.
+    hand_written: dict[str, str]
+    #: Each page's search entries, in page order: the index is their concatenation.
+    search_entries: dict[str, list[dict[str, Any]]]
+    #: The plugin's own state and the search and tags plugins' at the end of the build, put back before an edit
+    #: (a failed build in between has replaced them).
+    plugin_state: dict[str, Any]
+    search_index: Any
+    tag_mappings: Any
+    site_index: SiteIndex
+    link_options: CheckOptions | None
+    prints: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    #: Page → the fragments the site's links point at on it: ids a rebuilt page must keep, or every page's links
+    #: are checked again.
+    fragments_into: dict[str, set[str]] = field(default_factory=dict)
+    #: Pages whose rendering an edit left for later (`defer`), built pages whose links are not checked yet, and
+    #: whether the search index and tags export lag behind the pages.
+    deferred: set[str] = field(default_factory=set)
+    unchecked: dict[str, set[str]] = field(default_factory=dict)
+    index_stale: bool = False
+
+
+@dataclass
+class Stash:
+    """The served site folder moved aside (and what was kept of its build), while a problems page is served."""
+
+    kept: KeptBuild
+    folder: Path
+
+    @classmethod
+    def of(cls, kept: KeptBuild) -> Stash:
+        site = Path(kept.config.site_dir)
+        folder = Path(tempfile.mkdtemp(prefix="playbook-preview-", dir=site.parent))
+        os.replace(site, folder / "site")
+        site.mkdir()
+        return cls(kept, folder)
+
+    def restore(self) -> None:
+        site = Path(self.kept.config.site_dir)
+        shutil.rmtree(site)
+        os.replace(self.folder / "site", site)
+        self.drop()
+
+    def drop(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@dataclass
+class Rebuilt:
+    #: The pages written again, by path in the docs folder.
+    pages: list[str]
+    total: int
+    seconds: float
+    #: How many of them went through MkDocs (the others only had their edit link's line changed).
+    converted: int = 0
+    #: Whether work was left for the next call (`defer`).
+    deferred: bool = False
+
+
+def material_plugin(config: MkDocsConfig, name: str) -> Any:
+    """Material's plugin of that name (`search`, `tags`), however mkdocs.yml names it; None where it is not on."""
+    return config.plugins.get(f"material/{name}") or config.plugins.get(name)
+
+
+def data_texts(loaded: LoadedData) -> dict[str, str]:
+    return {name: data_file.document.text if data_file.document else "" for name, data_file in loaded.files.items()}
+
+
+def rebuild(
+    plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[], None] = lambda: None, *, defer: bool = False
+) -> Rebuilt:
+    """Brings the served site up to date with the data folder; raises FullBuild where it cannot.
+
+    `before_writing` is called once the data is known to be valid, before anything is written or changed. With
+    `defer`, the pages that show the whole catalogue, the search index, the tags export, the downloads and the
+    link check are left for the next call (`Rebuilt.deferred` says whether any is waiting): an edited page is
+    seen sooner, and the rest follows.
+    """
+    started = time.monotonic()
+    config = kept.config
+    vars(plugin).update(kept.plugin_state)
+    search, tags = material_plugin(config, "search"), material_plugin(config, "tags")
+    if search is not None:
+        search.search_index = kept.search_index
+    if tags is not None:
+        tags.mappings = kept.tag_mappings
+    validation = validate_data(Path(plugin.config.data_dir))
+    if not validation.ok:
+        raise InvalidData("the data has problems")
+    before_writing()
+    renderer = plugin.renderer_for(config, validation.loaded, track_reads=True)
+    # The templates are those of the last build (a change to one is a full build): compiled once, kept.
+    renderer.environment = kept.renderer.environment
+    _same_frame(plugin, kept, renderer)
+    plans = renderer.plan()
+    if [plan.src_uri for plan in plans] != list(kept.pages):
+        raise FullBuild("pages were added or removed")
+    renderer.warm()
+    prints = grouping_fingerprints(renderer.relations)
+    changed = changed_reads(kept.renderer.catalogue, renderer.catalogue, kept.prints, prints)
+    old_texts = data_texts(kept.loaded)
+    # Files where a line was added or removed: their records' edit links may name other lines now.
+    edited_files = {
+        name for name, text in data_texts(validation.loaded).items() if _lines_moved(old_texts.get(name, ""), text)
+    }
+    pages: dict[str, Page] = {}
+    signatures: dict[str, tuple[Any, ...]] = {}
+    deferred: set[str] = set()
+    for plan in plans:
+        before = kept.pages[plan.src_uri]
+        signatures[plan.src_uri] = signature = renderer.signature(plan)
+        stale = plan.src_uri in kept.deferred
+        if stale or before.reads & changed or signature != kept.signatures[plan.src_uri]:
+            if defer and plan.template in WHOLE_CATALOGUE:
+                deferred.add(plan.src_uri)
+                pages[plan.src_uri] = before
+                continue
+            try:
+                pages[plan.src_uri] = renderer.render(plan)
+            except DataError as err:
+                raise FullBuild("a template failed") from err
+        elif plan.shows and COLLECTION_BY_NAME[plan.shows[0]].file in edited_files:
+            pages[plan.src_uri] = replace(before, origin=renderer.origin(plan))  # lines may have moved
+        else:
+            pages[plan.src_uri] = before
+    rewritten = {uri for uri, page in pages.items() if page is not kept.pages[uri] and _markdown_changed(page, kept)}
+    moved = {uri for uri, page in pages.items() if page.origin != kept.pages[uri].origin} - rewritten
+    plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map
+    hand_written = plugin.resolved_hand_written(config, kept.files)
+    rewritten |= {uri for uri, markdown in hand_written.items() if kept.hand_written.get(uri) != markdown}
+    rewritten |= _relink(plugin, kept, {uri: pages[uri] for uri in moved})
+    kept.unchecked |= _build_pages(config, kept, pages, rewritten)
+    kept.index_stale = kept.index_stale or bool(rewritten)
+    if not defer:
+        _write_downloads(config, kept.files, _changed_downloads(plugin, kept, renderer))
+        _check_links(config, kept)
+        if kept.index_stale:
+            _write_search_index(config, kept)
+            _write_tags(config, kept)
+            kept.index_stale = False
+    kept.renderer, kept.loaded, kept.pages, kept.signatures = renderer, validation.loaded, pages, signatures
+    kept.hand_written, kept.prints, kept.deferred = hand_written, prints, deferred
+    kept.plugin_state = plugin.state()
+    changed = sorted(rewritten | moved)
+    waiting = bool(deferred) or bool(kept.unchecked) or kept.index_stale
+    return Rebuilt(changed, len(kept.files.documentation_pages()), time.monotonic() - started, len(rewritten), waiting)
+
+
+def _lines_moved(old: str, new: str) -> bool:
+    """Whether any line of `old` has another number in `new`: not so where the texts differ within one line."""
+    if old == new:
+        return False
+    start = _common_prefix(old, new)
+    end = _common_prefix(old[start:][::-1], new[start:][::-1])
+    return "\n" in old[start : len(old) - end] or "\n" in new[start : len(new) - end]
+
+
+def _common_prefix(a: str, b: str, step: int = 4096) -> int:
+    """How many characters `a` and `b` share at their start; compared a block at a time."""
+    length, limit = 0, min(len(a), len(b))
+    while length < limit and a[length : length + step] == b[length : length + step]:
+        length += step
+    length = min(length, limit)
+    while length > 0 and a[:length] != b[:length]:
+        length -= 1  # never more than a block back
+    while length < limit and a[length] == b[length]:
+        length += 1
+    return length
+
+
+def _markdown_changed(page: Page, kept: KeptBuild) -> bool:
+    return page.markdown() != kept.pages[page.src_uri].markdown()
+
+
+#: Characters an HTML template could write otherwise than as they are: an address holding none is written as is.
+_ESCAPED = re.compile(r"[&<>\"']")
+
+
+def _relink(plugin: PlaybookPlugin, kept: KeptBuild, moved: dict[str, Page]) -> set[str]:
+    """Pages whose Markdown is the same but whose record moved in its file (a line added above it): only the
+    edit link's line differs, so it is changed in the page as built. Returns the pages where that cannot be done
+    safely (the old address is not there exactly once, as written), to be built again."""
+    config, rebuilt = kept.config, set()
+    for uri, page in moved.items():
+        file = kept.files.get_file_from_path(uri)
+        assert file is not None and file.page is not None
+        old, new = (plugin.edit_url_of(config, origin) for origin in (kept.pages[uri].origin, page.origin))
+        path = Path(file.abs_dest_path)
+        html = path.read_text(encoding="utf-8") if old and new and path.is_file() else ""
+        # Written once (the edit button), or not at all (a theme without one); escaped or not, the same text.
+        if not old or not new or _ESCAPED.search(old + new) or html.count(old) > 1 or not path.is_file():
+            rebuilt.add(uri)
+            continue
+        if html.count(old) == 1:
+            _write_atomically(path, html.replace(old, new).encode("utf-8"))
+        file.page.edit_url, file.origin = new, page.origin  # type: ignore[attr-defined]
+    return rebuilt
+
+
+def _same_frame(plugin: PlaybookPlugin, kept: KeptBuild, renderer: SiteRenderer) -> None:
+    """What every page shows besides its own content must not have changed: the footer, the glossary's acronyms,
+    where each responsibility sits."""
+    if footer_html(renderer.catalogue, plugin.copyright) != kept.config.copyright:
+        raise FullBuild("the footer's source pages changed")
+    if renderer.catalogue.collections.get("glossary") != kept.renderer.catalogue.collections.get("glossary"):
+        raise FullBuild("the glossary changed")
+    if renderer.site_map._placed != kept.renderer.site_map._placed:
+        raise FullBuild("responsibilities moved between pages")
+
+
+def _changed_downloads(plugin: PlaybookPlugin, kept: KeptBuild, renderer: SiteRenderer) -> dict[str, str]:
+    changed = {}
+    for uri, source in static_files(renderer.catalogue, offline=plugin.offline).items():
+        if isinstance(source, str):
+            file = kept.files.get_file_from_path(uri)
+            if file is None:
+                raise FullBuild(f"a new download, {uri}")
+            if file.content_string != source:
+                changed[uri] = source
+    return changed
+
+
+def _build_pages(
+    config: MkDocsConfig, kept: KeptBuild, pages: dict[str, Page], changed: set[str]
+) -> dict[str, set[str]]:
+    """The changed pages through MkDocs' own steps, with every plugin's page events, then moved into place.
+    Returns the ids each built page held before (a page another page links into must keep them), by page."""
+    files, nav = kept.files, kept.nav
+    doc_files = files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
+    rebuilt = [file for file in doc_files if file.src_uri in changed]
+    in_nav = {id(page) for page in nav.pages}
+    tags = material_plugin(config, "tags")
+    search = material_plugin(config, "search")
+    site = Path(config.site_dir)
+    # A page built twice before its links are checked: the ids it had when last checked count.
+    old_ids = {file.dest_uri: kept.unchecked.get(file.dest_uri) or page_ids(site, file.dest_uri) for file in rebuilt}
+    for file in rebuilt:
+        page = file.page
+        assert page is not None
+        title = page.title
+        if file.src_uri in pages:
+            file._content, file.origin = pages[file.src_uri].markdown(), pages[file.src_uri].origin  # type: ignore[attr-defined]
+        if tags is not None:
+            tags.mappings.data.pop(page.url, None)
+        _populate_page(page, config, files)
+        if id(page) in in_nav and page.title != title:
+            raise FullBuild("a page's title in the navigation changed")
+    if tags is not None:  # in page order, as a clean build adds them
+        data = tags.mappings.data
+        tags.mappings.data = {f.page.url: data[f.page.url] for f in doc_files if f.page and f.page.url in data}
+    if search is not None:
+        search.search_index.entries = []
+    with _pending(rebuilt) as written:
+        for file in rebuilt:
+            assert file.page is not None
+            mark = len(search.search_index.entries) if search is not None else 0
+            _build_page(file.page, config, doc_files, nav, kept.env)
+            written.append(file)
+            if search is not None:
+                kept.search_entries[file.src_uri] = search.search_index.entries[mark:]
+    log_level = config.validation.links.anchors
+    for file in rebuilt:
+        assert file.page is not None
+        file.page.validate_anchor_links(files=files, log_level=log_level)
+    return old_ids
+
+
+@contextmanager
+def _pending(files: list[File]) -> Iterator[list[File]]:
+    """Each page is written beside the one served, and moved over it once every page is built; on an error the
+    pages written so far are removed and the served ones stay as they were."""
+    written: list[File] = []
+    for file in files:
+        file.__dict__["abs_dest_path"] = os.path.normpath(os.path.join(file.dest_dir, file.dest_uri)) + PENDING
+    try:
+        yield written
+    except BaseException:
+        for file in written:
+            with suppress(OSError):
+                os.remove(file.abs_dest_path)
+        raise
+    else:
+        for file in written:
+            os.replace(file.abs_dest_path, file.abs_dest_path.removesuffix(PENDING))
+    finally:
+        for file in files:
+            file.__dict__.pop("abs_dest_path", None)
+
+
+def _check_links(config: MkDocsConfig, kept: KeptBuild) -> None:
+    """The rebuilt pages' links; every page's where a rebuilt page lost an id that another page may link to."""
+    options, old_ids = kept.link_options, kept.unchecked
+    pages = sorted(old_ids)
+    kept.unchecked = {}
+    if options is None or not pages:
+        return
+    site = Path(config.site_dir)
+    lost = any((old_ids[page] - page_ids(site, page)) & kept.fragments_into.get(page, set()) for page in pages)
+    report = check_site(site, options) if lost else check_pages(site, kept.site_index, options, pages)
+    if report.broken:
+        raise FullBuild("a link is broken (the full build reports it)")
+    for target, fragments in report.fragments_into.items():  # links added by the rebuilt pages
+        kept.fragments_into.setdefault(target, set()).update(fragments)
+
+
+def _write_downloads(config: MkDocsConfig, files: Files, downloads: dict[str, str]) -> None:
+    for uri, content in downloads.items():
+        file = files.get_file_from_path(uri)
+        assert file is not None
+        file.content_string = content
+        _write_atomically(Path(file.abs_dest_path), content.encode("utf-8"))
+
+
+def _write_search_index(config: MkDocsConfig, kept: KeptBuild) -> None:
+    search = material_plugin(config, "search")
+    if search is None or not search.config.enabled:
+        return
+    index = search.search_index
+    index.entries = [entry for entries in kept.search_entries.values() for entry in entries]
+    data = index.generate_search_index(None)
+    _write_atomically(Path(config.site_dir) / "search" / "search_index.json", data.encode("utf-8"))
+
+
+def _write_tags(config: MkDocsConfig, kept: KeptBuild) -> None:
+    tags = material_plugin(config, "tags")
+    if tags is None or not tags.config.enabled or not tags.config.export:
+        return
+    from material.plugins.tags.structure.mapping.storage import MappingStorage
+
+    path = os.path.normpath(os.path.join(config.site_dir, tags.config.export_file))
+    MappingStorage(tags.config).save(path + PENDING, tags.mappings)
+    os.replace(path + PENDING, path)
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    pending = path.with_name(path.name + PENDING)
+    pending.write_bytes(content)
+    os.replace(pending, path)

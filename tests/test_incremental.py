@@ -1,0 +1,281 @@
+"""The live preview's partial rebuild after a data edit leaves the site folder exactly as a full build of the same
+data makes it: every file, byte for byte, the search index, the tags export and the downloads included.
+
+One preview session is built as `playbook serve` builds it; each example saves one random edit of data/tasks.yml
+(a title, an owner, a stage, prerequisites, sources, source pages, a task removed or added), lets the session
+rebuild what the edit changes (or build the whole site, where it says it cannot), and compares the session's site
+folder with a clean build, in plugins of its own, of the edited data. Then the data goes back, the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import MINIMAL
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from mkdocs.commands.build import build
+from mkdocs.config.defaults import MkDocsConfig
+
+from generator.data.validate import validate_data
+from generator.engines.incremental import rebuild
+from generator.engines.mkdocs_plugin import PlaybookPlugin
+from generator.engines.project import STARTER
+from generator.engines.site import load_mkdocs_config
+
+SERVE_URL = "http://127.0.0.1:8000/partner-playbook/"
+TASKS = [100, 200, 300]
+ROLES = ["partner", "support"]
+STAGES = ["prepare", "move"]
+SOURCES = ["mail", "files"]
+SOURCE_PAGES = ["roles-page", "other-page"]
+#: Text a title may hold: Markdown and HTML that must come out escaped, and words other pages repeat.
+TITLES = st.text(alphabet="ab <>&*_[]`Mail", min_size=1, max_size=12).map(str.strip).filter(bool)
+EDIT_LINKS = "repo_url: https://git.example.com/playbook\nedit_uri: edit/main/content/\n"
+HOME = "# Home\n\nStart with [[task:100]], ask the [[role:support]], then [[task:300]].\n"
+
+
+@contextmanager
+def own_plugins() -> Iterator[None]:
+    """MkDocs keeps one instance of each plugin per process (the rebuilds of `serve` share them): a clean build
+    beside the session gets instances of its own, and the session's stay as they were."""
+    option = MkDocsConfig.__dict__["plugins"]
+    kept, option.plugin_cache = option.plugin_cache, {}
+    try:
+        yield
+    finally:
+        option.plugin_cache = kept
+
+
+def serve_build(project: Path, site: Path) -> PlaybookPlugin:
+    """A full build as `playbook serve` makes it (MkDocs' serve: a scratch folder, the local address)."""
+    config = load_mkdocs_config(project / "mkdocs.yml", site_dir=str(site))
+    config.plugins.on_startup(command="serve", dirty=False)
+    config.site_url = SERVE_URL
+    build(config, serve_url=SERVE_URL)
+    return config.plugins["playbook"]
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@dataclass
+class SavedFiles:
+    """As much of `serve`'s server as the plugin's builder asks: which files changed."""
+
+    changes: set[str]
+    reloads: int = 0
+    builds_asked: int = 0
+
+    def take_changes(self) -> set[str]:
+        return self.changes
+
+    def reload_browsers(self) -> None:
+        self.reloads += 1
+
+    def request_build(self) -> None:
+        self.builds_asked += 1
+
+
+@dataclass
+class Session:
+    project: Path
+    site: Path
+    scratch: Path
+    plugin: PlaybookPlugin
+    base: dict[str, Any]
+    base_digest: dict[str, str] = field(default_factory=dict)
+
+    def save(self, tasks: dict[str, Any]) -> None:
+        text = "# yaml-language-server: $schema=../generator/schemas/tasks.schema.json\n"
+        text += yaml.safe_dump(tasks, sort_keys=False, allow_unicode=True)
+        (self.project / "data" / "tasks.yml").write_text(text, encoding="utf-8")
+
+    def update(self) -> str:
+        """What `serve` does after a data save (the plugin's own builder, told that data/tasks.yml changed): the
+        partial rebuild, or the full build it falls back to; the line it logged."""
+        saved = SavedFiles({str(self.project / "data" / "tasks.yml")})
+        # What serve leaves for after the browsers' first reload is done here at once, before the comparison.
+        self.plugin.later = lambda work: work()  # type: ignore[method-assign]
+        line = self.plugin._preview_build(saved, partial(serve_build, self.project, self.site))  # type: ignore[arg-type]
+        assert saved.builds_asked == 0, "the rest of the edit failed"
+        return line
+
+    def clean_digest(self) -> dict[str, str]:
+        clean = self.scratch / "clean"
+        shutil.rmtree(clean, ignore_errors=True)
+        with own_plugins():
+            serve_build(self.project, clean)
+        return digest(clean)
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    scratch = tmp_path_factory.mktemp("incremental")
+    project = scratch / "project"
+    shutil.copytree(MINIMAL, project / "data")
+    # The starter's configuration, with edit links: each names its record's line, which edits move.
+    config = (
+        (STARTER / "mkdocs.yml")
+        .read_text(encoding="utf-8")
+        .replace("    - content.tooltips\n", "    - content.tooltips\n    - content.action.edit\n")
+    )
+    (project / "mkdocs.yml").write_text(config + EDIT_LINKS, encoding="utf-8")
+    (project / "content").mkdir()
+    (project / "content" / "index.md").write_text(HOME, encoding="utf-8")
+    provenance = project / "data" / "provenance.yml"
+    provenance.write_text(
+        provenance.read_text(encoding="utf-8")
+        + "  - id: other-page\n    title: Other page\n    publisher: Example\n    section: Playbook\n"
+        "    date: 2021-03-04\n",
+        encoding="utf-8",
+    )
+    base = yaml.safe_load((project / "data" / "tasks.yml").read_text(encoding="utf-8"))
+    saved_epoch, saved_folder = os.environ.get("SOURCE_DATE_EPOCH"), Path.cwd()
+    os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
+    os.chdir(project)
+    try:
+        state = Session(project, scratch / "site", scratch, serve_build(project, scratch / "site"), base)
+        state.save(base)  # the file as the examples write it, so that only the edit differs
+        assert state.update().startswith("rebuilt")
+        state.base_digest = state.clean_digest()
+        assert digest(state.site) == state.base_digest
+        yield state
+    finally:
+        os.chdir(saved_folder)
+        if saved_epoch is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved_epoch
+
+
+EDITS = st.one_of(
+    st.tuples(st.just("title"), st.sampled_from(TASKS), TITLES),
+    st.tuples(st.just("owner"), st.sampled_from(TASKS), st.sampled_from(ROLES)),
+    st.tuples(st.just("stage"), st.sampled_from(TASKS), st.sampled_from(STAGES)),
+    st.tuples(st.just("prerequisites"), st.sampled_from(TASKS), st.lists(st.sampled_from(TASKS), unique=True)),
+    st.tuples(st.just("sources"), st.sampled_from(TASKS), st.lists(st.sampled_from(SOURCES), unique=True)),
+    st.tuples(st.just("source_pages"), st.sampled_from(TASKS), st.lists(st.sampled_from(SOURCE_PAGES), min_size=1)),
+    st.tuples(st.just("removal"), st.sampled_from(TASKS), st.none()),
+    st.tuples(st.just("addition"), st.just(400), TITLES),
+)
+
+
+def edited(base: dict[str, Any], edit: tuple[str, int, Any]) -> dict[str, Any]:
+    kind, task_id, value = edit
+    if kind == "source_pages":
+        value = list(dict.fromkeys(value))
+    tasks = [dict(task) for task in base["tasks"]]
+    if kind == "removal":
+        return {"tasks": [task for task in tasks if task["id"] != task_id]}
+    if kind == "addition":
+        added = {"id": task_id, "title": value, "owner": "partner", "stage": "move", "source_pages": ["roles-page"]}
+        return {"tasks": [*tasks, added]}
+    task = next(task for task in tasks if task["id"] == task_id)
+    if value == []:
+        task.pop(kind, None)
+    else:
+        task[kind] = value
+    return {"tasks": tasks}
+
+
+# No shrinking: each example builds a site twice, and the failing edit, as drawn, is small already.
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(edit=EDITS)
+def test_a_data_edit_rebuilt_in_part_gives_the_site_a_clean_build_gives(session: Session, edit):
+    session.save(edited(session.base, edit))
+    valid = validate_data(session.project / "data").ok
+    outcome = session.update()
+    if not valid:  # the problems are served (the clean build's page), and the last good site waits aside
+        assert outcome == "problems shown"
+    elif edit[0] in ("removal", "addition"):
+        assert outcome == "full rebuild: pages were added or removed"
+    else:
+        assert outcome.startswith("rebuilt ")
+    assert digest(session.site) == session.clean_digest(), outcome
+    session.save(session.base)
+    assert session.update().startswith("rebuilt ") or edit[0] in ("removal", "addition")
+    assert digest(session.site) == session.base_digest
+
+
+def test_a_title_edit_rebuilds_the_pages_that_show_it_and_no_other(session: Session):
+    session.save(edited(session.base, ("title", 300, "Files workshop, renamed")))
+    try:
+        assert session.plugin.kept is not None
+        rebuilt = rebuild(session.plugin, session.plugin.kept)
+        assert "tasks/300.md" in rebuilt.pages and "catalogue.md" in rebuilt.pages
+        assert "tasks/200.md" in rebuilt.pages  # task 300 needs it, and it says so with the title
+        assert "index.md" not in rebuilt.pages  # the home page names the task by its number only
+        assert "tasks/100.md" not in rebuilt.pages  # task 100 shows neither the task nor anything it reads
+        assert "Files workshop, renamed" in (session.site / "tasks" / "300" / "index.html").read_text(encoding="utf-8")
+        assert digest(session.site) == session.clean_digest()
+    finally:
+        session.save(session.base)
+        session.update()
+
+
+def test_a_line_added_above_the_records_moves_their_edit_links_and_nothing_else(session: Session):
+    tasks = session.project / "data" / "tasks.yml"
+    text = tasks.read_text(encoding="utf-8")
+    first, rest = text.split("\n", 1)
+    tasks.write_text(f"{first}\n# a comment a contributor added\n{rest}", encoding="utf-8")
+    try:
+        assert session.plugin.kept is not None
+        rebuilt = rebuild(session.plugin, session.plugin.kept)
+        assert set(rebuilt.pages) == {f"tasks/{task}.md" for task in TASKS}
+        assert rebuilt.converted == 0  # the pages are the same but for the line their edit link names
+        page = (session.site / "tasks" / "100" / "index.html").read_text(encoding="utf-8")
+        assert "/edit/main/data/tasks.yml#L4" in page  # it was on line 3
+        assert digest(session.site) == session.clean_digest()
+    finally:
+        session.save(session.base)
+        session.update()
+
+
+def test_an_invalid_edit_shows_its_problems_and_the_next_valid_save_updates_the_last_good_site(session: Session):
+    tasks = session.project / "data" / "tasks.yml"
+    good = tasks.read_text(encoding="utf-8")
+    tasks.write_text(good.replace("owner: support", "owner: suport", 1), encoding="utf-8")
+    try:
+        assert session.update() == "problems shown"
+        problems = (session.site / "index.html").read_text(encoding="utf-8")
+        assert "The site cannot be built" in problems
+        assert re.search(r"data/tasks.yml:\d+:\d+: error: tasks\[1\]\.owner: unknown role &#x27;suport&#x27;", problems)
+        assert not (session.site / "tasks").exists()  # only the problems page is served
+    finally:
+        session.save(edited(session.base, ("title", 100, "Assess the tenant again")))
+    assert session.update().startswith("rebuilt ")  # from the site kept aside, not a full build
+    assert "Assess the tenant again" in (session.site / "tasks" / "100" / "index.html").read_text(encoding="utf-8")
+    assert digest(session.site) == session.clean_digest()
+    assert not list(session.site.parent.glob("playbook-preview-*"))  # the site set aside is back, none left over
+    session.save(session.base)
+    session.update()
+
+
+def test_a_change_outside_the_data_is_a_full_build_that_says_why(session: Session):
+    saved = SavedFiles({str(session.project / "mkdocs.yml")})
+    line = session.plugin._preview_build(saved, partial(serve_build, session.project, session.site))  # type: ignore[arg-type]
+    assert line == "full rebuild: mkdocs.yml changed"
+    assert session.plugin.kept is not None  # the full build keeps its state for the next data edit
+    assert digest(session.site) == session.base_digest
