@@ -55,6 +55,7 @@ from generator.pages.generate import (
     hand_written_pages,
     static_files,
 )
+from generator.pages.raw_links import resolve_raw_links
 from generator.pages.render import TEMPLATES, Origin, Rendering, SiteRenderer
 from generator.pages.render import Page as RenderedPage
 from generator.pages.shortlinks import resolve_shortlinks
@@ -190,8 +191,6 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             loaded.catalogue,
             origin_lookup(loaded),
             [Path(self.config.templates_dir)],
-            # the offline plugin turns directory URLs off in its own on_config, which may run after this one
-            url_style="directory" if config.use_directory_urls and not self.offline else "file",
             site_url=config.site_url or "",
             hand_written=hand_written_pages(Path(config.docs_dir), self._included_pages()),
             track_reads=track_reads,
@@ -285,6 +284,9 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             html = put_back(html, self.set_aside.pop(page.file.src_uri, []))
         except ValueError as err:
             raise PluginError(f"{page.file.src_uri}: {err}") from None
+        # MkDocs leaves raw HTML's links as written; ours are written as Markdown links are (see raw_links). The
+        # offline plugin has turned directory URLs off by now, if it is on.
+        html = resolve_raw_links(html, page.file.src_uri, config.use_directory_urls)
         return focusable_acronyms(html)
 
     def on_page_context(self, context: dict[str, Any], page: MkDocsPage, config: MkDocsConfig, nav: Any) -> Any:

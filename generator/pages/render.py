@@ -156,8 +156,6 @@ class SiteRenderer:
     catalogue: Catalogue
     origin_of: OriginLookup = field(default=lambda collection, index: None)
     override_dirs: list[Path] = field(default_factory=list)
-    #: How MkDocs names built pages: "directory" (tasks/3306/) or "file" (tasks/3306.html, the offline bundle).
-    url_style: str = "directory"
     #: Where the site is published (mkdocs.yml's `site_url`), for the address a printed page carries.
     site_url: str = ""
     #: The hand-written pages (paths in the docs folder), which a template links to only if the project has them
@@ -170,7 +168,7 @@ class SiteRenderer:
         if self.track_reads:
             self.catalogue = self.catalogue.tracked()
         self.relations = TrackedRelations(self.catalogue) if self.track_reads else Relations(self.catalogue)
-        self.site_map = SiteMap(self.catalogue, self.url_style)
+        self.site_map = SiteMap(self.catalogue)
         self.environment = make_environment(self.override_dirs)
         self.environment.globals["has_page"] = self.has_page
         self._plans: list[PagePlan] | None = None
@@ -256,8 +254,8 @@ class SiteRenderer:
             r=self.relations,
             c=self.catalogue,
             notices=scope.notices,
-            # The address of a task's page with `{id}` for its number, as built, for the task index's jump box.
-            task_href=linker.page_href("tasks/{id}.md"),
+            # A task whose link, as the engine writes it, shows the task index's jump box where a number goes.
+            sample_task=next(iter(self.catalogue.records("tasks")), None),
             stand_in=scope.stand_in,
             only=scope.only,
             replacement=scope.replacement,
