@@ -98,9 +98,18 @@
     form.hidden = false;
   }
 
+  // The MkDocs plugin makes each acronym focusable as it writes the page (the theme shows its tooltip on focus,
+  // and a tap focuses it); engines that run no plugin, such as Zensical, leave that to this script.
+  function focusableAcronyms() {
+    document.querySelectorAll("abbr[title]:not([tabindex])").forEach(function (acronym) {
+      acronym.setAttribute("tabindex", "0");
+    });
+  }
+
   function startAll() {
     start();
     startJump();
+    focusableAcronyms();
   }
 
   if (document.readyState === "loading") {
