@@ -133,14 +133,20 @@ HOOKS = "hooks"
 
 
 def generate_docs(
-    data_dir: Path, docs_dir: Path, templates_dir: Path, out: Path, included: dict[str, Path] | None = None
+    data_dir: Path,
+    docs_dir: Path,
+    templates_dir: Path,
+    out: Path,
+    included: dict[str, Path] | None = None,
+    config_file: Path | None = None,
 ) -> int:
-    """Writes the site source to `out` (replacing it whole); returns the number of pages."""
+    """Writes the site source to `out` (replacing it whole); returns the number of pages. The configuration is
+    `config_file`, by default the mkdocs.yml of the project the data folder is in."""
     from generator.pages.plain_config import plain_config, read_settings
 
     extra = INCLUDED_PAGES if included is None else included
     root = project_root(data_dir.absolute().parent)
-    config_file = root / "mkdocs.yml"
+    config_file = config_file or root / "mkdocs.yml"
     settings = read_settings(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
     custom_dir = _custom_dir(root, settings)
     sources = [data_dir, docs_dir, templates_dir, config_file, *(docs_dir.parent / p for p in extra.values())]
