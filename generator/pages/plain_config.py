@@ -110,6 +110,8 @@ def _with_items(lines: list[str], key: str, items: list[str]) -> list[str]:
     """The top-level list `key` with `items` added after the project's own; the list made if there is none."""
     start = _top_level(lines, key)
     written = [f"  - {json.dumps(item)}\n" for item in items]
+    if start is None and not items:
+        return lines
     if start is None:
         return [*lines, f"{key}:\n", *written]
     end = _block_end(lines, start)
