@@ -8,6 +8,7 @@ Each build is made once per module (the engines take seconds each); the tests lo
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from html import unescape
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +29,7 @@ from site_helpers import make_project, playbook
 from generator.data.relations import Relations
 from generator.data.validate import load_valid_catalogue
 from generator.engines.choice import ENGINES, installed
+from generator.engines.project import STARTER
 
 INSTALLED = [name for name in ENGINES if name in installed()]
 #: What each engine writes in a page's `generator` meta tag: proof of which one built it.
@@ -165,6 +168,30 @@ def test_each_engine_builds_the_generated_source_strictly_without_a_broken_link(
     assert re.search(task_link, catalogue)  # raw HTML's links, resolved for this engine and these URLs
     if offline:  # the vendored worker shim, not unpkg.com's
         assert "iframe-worker/shim.js" in catalogue and "unpkg.com" not in catalogue
+
+
+#: A task title that tries to close the window title and open a script, in text and in entities.
+HOSTILE_TITLE = "</title><script>alert(1)</script> &lt;/title&gt; & *x*"
+
+
+@pytest.mark.parametrize("engine", INSTALLED)
+def test_a_title_from_the_data_stays_text_in_the_window_title(engine: str, tmp_path: Path) -> None:
+    """The theme writes `<title>` from the page's heading through `striptags`, which turns entities back into
+    markup; the generated pages give it their title, escaped, in the front matter instead."""
+    project = shutil.copytree(STARTER, tmp_path / "project")
+    tasks = project / "data" / "tasks.yml"
+    tasks.write_text(
+        tasks.read_text(encoding="utf-8").replace("title: Example task", f"title: {json.dumps(HOSTILE_TITLE)}"),
+        encoding="utf-8",
+    )
+    assert playbook("generate", "--out", "source", cwd=project).returncode == 0
+    command = ["build", "--clean"] if engine == "zensical" else ["build", "-d", "site"]
+    subprocess.run([sys.executable, "-m", engine, *command], cwd=project / "source", capture_output=True, check=True)
+
+    html = (project / "source" / "site" / "tasks" / "1" / "index.html").read_text(encoding="utf-8")
+    window_title = re.search(r"<title>(.*?)</title>", html, re.S)
+    assert window_title and unescape(window_title[1]) == f"Task 1: {HOSTILE_TITLE} - My playbook"
+    assert "<script>alert(1)" not in html
 
 
 # Zensical in Chromium -------------------------------------------------------------------------------------------

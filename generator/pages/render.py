@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -21,7 +22,9 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
+import markdown as python_markdown
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+from markupsafe import Markup
 
 from generator import __version__
 from generator.data.model import COLLECTIONS, Catalogue
@@ -78,9 +81,15 @@ class Page:
     #: What the page read of the data while it was rendered, when the renderer tracks reads (the live preview).
     reads: frozenset[Read] = frozenset()
 
-    def markdown(self) -> str:
-        """The page as a Markdown file: front matter (tags, HTML-escaped since the theme prints them raw)."""
-        meta = ""
+    def markdown(self, *, title: bool = False) -> str:
+        """The page as a Markdown file: front matter (tags, HTML-escaped since the theme prints them raw).
+
+        With `title`, the front matter also gives the page's title, HTML-escaped: the theme writes the window's
+        `<title>` from it as it is, where from the heading it would write `heading | striptags`, which turns
+        `&lt;/title&gt;` back into live markup. (The MkDocs plugin sets the same as it builds.)
+        """
+        heading = heading_html(self.body) if title else ""
+        meta = f"title: {json.dumps(heading, ensure_ascii=False)}\n" if heading else ""
         if self.tags:
             meta += "tags:\n" + "".join(
                 f"  - {json.dumps(escape_html(tag), ensure_ascii=False)}\n" for tag in self.tags
@@ -625,5 +634,17 @@ def write_pages(pages: list[Page], out_dir: Path, ending: Callable[[str], str] =
     for page in pages:
         target = out_dir / page.src_uri
         target.parent.mkdir(parents=True, exist_ok=True)
-        markdown = page.markdown()
+        markdown = page.markdown(title=True)
         target.write_text(markdown + ending(markdown), encoding="utf-8")
+
+
+_HEADING = re.compile(r"^# (.+)$", re.M)
+
+
+def heading_html(body: str) -> str:
+    """The text of the page's first heading, HTML-escaped; "" if it has none."""
+    heading = _HEADING.search(body)
+    if heading is None:
+        return ""
+    html = python_markdown.markdown(heading[1])  # the heading's Markdown: escapes, emphasis, entities
+    return escape_html(Markup(html).striptags())
