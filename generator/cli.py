@@ -245,10 +245,12 @@ def serve(config_file: Path, dev_addr: str, engine: str) -> None:
       playbook serve
       playbook serve --dev-addr 0.0.0.0:8080
     """
-    click.echo(_use_engine(engine), err=True)
-    from generator.engines.site import serve_site
+    engine_notice = _use_engine(engine)
+    from generator.engines.site import check_can_serve, serve_site
 
     with _reported():
+        check_can_serve()  # before the engine line, so that the refusal is the one line printed
+        click.echo(engine_notice, err=True)
         serve_site(config_file, dev_addr)
 
 

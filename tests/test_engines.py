@@ -128,10 +128,23 @@ def test_zensical_cannot_serve_and_says_what_to_do_instead(tmp_path: Path) -> No
 
     result = playbook("serve", "--engine", "zensical", cwd=project)
 
-    assert result.returncode == 2
+    assert result.returncode == 2 and "engine: " not in result.stderr  # the refusal is the one thing said
     assert "serve --engine zensical: not supported" in result.stderr and "playbook build --engine zensical" in (
         result.stderr
     )
+
+
+@pytest.mark.skipif("zensical" not in INSTALLED, reason="zensical is not installed")
+def test_a_zensical_build_that_warns_fails_with_its_messages_and_leaves_no_site(tmp_path: Path) -> None:
+    project = shutil.copytree(STARTER, tmp_path / "project")
+    (project / "content" / "index.md").write_text("# Home\n\n[a page](nowhere.md)\n", encoding="utf-8")
+
+    result = playbook("build", "--engine", "zensical", cwd=project)
+
+    assert result.returncode == 1
+    assert "index.md:3:" in result.stderr and "zensical build failed" in result.stderr  # its message, then ours
+    assert "Traceback" not in result.stderr and "engine: " not in result.stderr
+    assert not (project / "site").exists()
 
 
 # playbook generate, built by each engine's own command ----------------------------------------------------------

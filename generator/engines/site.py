@@ -177,13 +177,18 @@ def run_build(config_file: Path, site_dir: Path, *, verbose: bool = False, offli
                 progress.clear()
 
 
-def serve_site(config_file: Path, address: str) -> None:
-    """`mkdocs serve` with the plugin watching data/ and the templates, so edits reload the browser."""
+def check_can_serve() -> None:
+    """A UsageError if the chosen engine cannot preview the site."""
     if active_engine() not in RUN_PLUGINS:  # Zensical's server would not know to generate the pages again
         raise UsageError(
             f"serve --engine {active_engine()}: not supported; preview with --engine mkdocs or properdocs, or "
             f"build with playbook build --engine {active_engine()} and serve the site folder"
         )
+
+
+def serve_site(config_file: Path, address: str) -> None:
+    """`mkdocs serve` with the plugin watching data/ and the templates, so edits reload the browser."""
+    check_can_serve()
     from mkdocs.commands.serve import serve
 
     from generator.engines.preview import event_driven_serve

@@ -32,6 +32,7 @@ from generator.system.processes import die_with_parent
 SCRATCH = "playbook-zensical-"
 #: Files a server would use and a folder on disk cannot (as the bundle leaves them out).
 SERVER_ONLY = ("404.html", "sitemap.xml", "sitemap.xml.gz")
+TRACEBACK = "Traceback (most recent call last):"
 
 
 class ZensicalError(PlaybookError):
@@ -95,6 +96,10 @@ def _run_zensical(source: Path, *, verbose: bool, offline: bool) -> None:
         check=False,
     )
     if verbose or result.returncode != 0:
-        sys.stderr.write(result.stdout + result.stderr)
+        # Zensical's own command ends a strict failure with Python's traceback, which says nothing more.
+        sys.stderr.write((result.stdout + result.stderr).split(TRACEBACK, 1)[0])
     if result.returncode != 0:
-        raise ZensicalError("zensical build failed: see the messages above")
+        raise ZensicalError(
+            "zensical build failed: see its messages above (their paths are in the docs folder it built: a "
+            "hand-written page keeps its path there, a page generated from the data is named by its address)"
+        )
