@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from html import unescape
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from browser import CHROMIUM, FLAGS, Traffic
+from browser import CHROMIUM, FLAGS, Traffic, offline_browser
 from conftest import REPO
 from site_helpers import make_project, playbook
 
@@ -289,3 +290,25 @@ def test_zensical_search_finds_an_option_by_its_acronym(zensical_page) -> None:
     paths = [urlsplit(href).path for href in results.evaluate_all("links => links.map(link => link.href)")]
     assert paths and paths[0] == f"{BASE_PATH}options/ammp/", paths[:5]
     assert traffic.errors == []
+
+
+@pytest.mark.skipif("zensical" not in INSTALLED, reason="zensical is not installed")
+def test_the_zensical_bundle_opens_from_disk_searches_and_fetches_nothing(tmp_path: Path) -> None:
+    project = shutil.copytree(STARTER, tmp_path / "project")
+    config = project / "mkdocs.yml"  # a repository widget, whose script would ask api.github.com for stars
+    config.write_text(config.read_text(encoding="utf-8") + "repo_url: https://github.com/example/mine\n", "utf-8")
+    bundled = playbook("bundle", "--engine", "zensical", "-o", "playbook.zip", cwd=project)
+    assert bundled.returncode == 0, bundled.stderr
+    with zipfile.ZipFile(project / "playbook.zip") as archive:
+        archive.extractall(tmp_path / "unpacked")
+    home = tmp_path / "unpacked" / "playbook" / "index.html"
+
+    with offline_browser() as (context, traffic):
+        page = context.new_page()
+        page.goto(home.as_uri())
+        page.click(".md-search__button")
+        page.locator("input[aria-label=Search]").wait_for(state="attached")
+        page.keyboard.type("Example task", delay=30)
+        result = page.locator("a[href*='tasks/1.html']").first
+        result.wait_for(state="attached", timeout=30_000)  # the index is read from disk, by the worker shim
+        assert traffic.outside == [] and traffic.errors == []

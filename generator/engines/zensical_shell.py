@@ -24,7 +24,7 @@ from generator.links.link_origins import page_origins
 from generator.links.linkcheck import CheckOptions, check_site
 from generator.links.report import render_links
 from generator.pages.generate import INCLUDED_PAGES, generate_docs
-from generator.pages.plain_config import read_settings
+from generator.pages.plain_config import ONLINE_ONLY, read_settings, without_settings
 from generator.system.atomic import replaced_directory
 from generator.system.confine import refuse_output
 from generator.system.processes import die_with_parent
@@ -69,6 +69,9 @@ def build_with_zensical(config_file: Path, site_dir: Path, *, verbose: bool = Fa
     with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-") as scratch:
         source = Path(scratch) / "source"
         generate_docs(paths["data"], paths["docs"], paths["templates"], source, paths["pages"], config_file)
+        if offline:  # opened from disk, a page must fetch nothing (the plugin does the same for MkDocs)
+            config = source / "mkdocs.yml"
+            config.write_text(without_settings(config.read_text(encoding="utf-8"), ONLINE_ONLY), encoding="utf-8")
         _run_zensical(source, verbose=verbose, offline=offline)
         built = source / "site"
         if offline:

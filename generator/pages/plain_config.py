@@ -67,6 +67,18 @@ def plain_config(text: str, extras: SiteExtras, *, docs: str, theme: str, hooks:
     )
 
 
+#: Settings a site opened from disk must not have: the repository widget's script asks api.github.com for stars.
+ONLINE_ONLY = ("repo_url", "repo_name")
+
+
+def without_settings(text: str, keys: tuple[str, ...]) -> str:
+    """The configuration without the top-level settings `keys` (their indented lines too)."""
+    lines = text.splitlines(keepends=True)
+    for key in keys:
+        lines = _without_key(lines, key)
+    return "".join(lines)
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
