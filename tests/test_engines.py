@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from browser import CHROMIUM, FLAGS, Traffic, offline_browser
+from browser import CHROMIUM, FLAGS, Traffic, gated_context
 from conftest import REPO
 from site_helpers import make_project, playbook
 
@@ -225,34 +225,43 @@ class _UnderPath(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def zensical_page(playbook_builds) -> Iterator[tuple[object, str, Traffic]]:
-    """A Chromium page, the address of the Zensical build served under its path, and the requests it refused."""
+def chromium():
+    """One headless Chromium for the module's browser tests."""
     if "zensical" not in INSTALLED:
         pytest.skip("zensical is not installed")
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def zensical_page(playbook_builds, chromium) -> Iterator[tuple[object, str, Traffic]]:
+    """A Chromium page, the address of the Zensical build served under its path, and the requests it refused."""
     result, project = playbook_builds("zensical")
     assert result.returncode == 0, result.stderr
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_UnderPath, directory=str(project / "site")))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     traffic = Traffic()
+    context = chromium.new_context()
+
+    def gate(route) -> None:  # the local server only; the repository widget's api.github.com is refused
+        if route.request.url.startswith("http://127.0.0.1:"):
+            route.continue_()
+        else:
+            traffic.outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", gate)
+    context.on("weberror", lambda error: traffic.errors.append(str(error.error)))
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            context = browser.new_context()
-
-            def gate(route) -> None:  # the local server only; the repository widget's api.github.com is refused
-                if route.request.url.startswith("http://127.0.0.1:"):
-                    route.continue_()
-                else:
-                    traffic.outside.append(route.request.url)
-                    route.abort()
-
-            context.route("**/*", gate)
-            context.on("weberror", lambda error: traffic.errors.append(str(error.error)))
-            yield context.new_page(), f"http://127.0.0.1:{server.server_port}{BASE_PATH}", traffic
-            browser.close()
+        yield context.new_page(), f"http://127.0.0.1:{server.server_port}{BASE_PATH}", traffic
     finally:
+        context.close()
         server.shutdown()
         server.server_close()
 
@@ -292,8 +301,7 @@ def test_zensical_search_finds_an_option_by_its_acronym(zensical_page) -> None:
     assert traffic.errors == []
 
 
-@pytest.mark.skipif("zensical" not in INSTALLED, reason="zensical is not installed")
-def test_the_zensical_bundle_opens_from_disk_searches_and_fetches_nothing(tmp_path: Path) -> None:
+def test_the_zensical_bundle_opens_from_disk_searches_and_fetches_nothing(chromium, tmp_path: Path) -> None:
     project = shutil.copytree(STARTER, tmp_path / "project")
     config = project / "mkdocs.yml"  # a repository widget, whose script would ask api.github.com for stars
     config.write_text(config.read_text(encoding="utf-8") + "repo_url: https://github.com/example/mine\n", "utf-8")
@@ -303,12 +311,13 @@ def test_the_zensical_bundle_opens_from_disk_searches_and_fetches_nothing(tmp_pa
         archive.extractall(tmp_path / "unpacked")
     home = tmp_path / "unpacked" / "playbook" / "index.html"
 
-    with offline_browser() as (context, traffic):
-        page = context.new_page()
-        page.goto(home.as_uri())
-        page.click(".md-search__button")
-        page.locator("input[aria-label=Search]").wait_for(state="attached")
-        page.keyboard.type("Example task", delay=30)
-        result = page.locator("a[href*='tasks/1.html']").first
-        result.wait_for(state="attached", timeout=30_000)  # the index is read from disk, by the worker shim
-        assert traffic.outside == [] and traffic.errors == []
+    context, traffic = gated_context(chromium)  # file:// only; anything else is refused and recorded
+    page = context.new_page()
+    page.goto(home.as_uri())
+    page.click(".md-search__button")
+    page.locator("input[aria-label=Search]").wait_for(state="attached")
+    page.keyboard.type("Example task", delay=30)
+    result = page.locator("a[href*='tasks/1.html']").first
+    result.wait_for(state="attached", timeout=30_000)  # the index is read from disk, by the worker shim
+    assert traffic.outside == [] and traffic.errors == []
+    context.close()

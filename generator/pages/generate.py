@@ -148,7 +148,7 @@ def generate_docs(
     root = project_root(data_dir.absolute().parent)
     config_file = config_file or root / "mkdocs.yml"
     settings = read_settings(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
-    custom_dir = _custom_dir(root, settings)
+    custom_dir = _custom_dir(config_file.absolute().parent, settings)
     sources = [data_dir, docs_dir, templates_dir, config_file, *(docs_dir.parent / p for p in extra.values())]
     refuse_output(
         "--out",
@@ -174,29 +174,28 @@ def generate_docs(
     with replaced_directory(out) as site_source:
         scratch = site_source / DOCS
         write_pages(pages, scratch, acronyms.for_page)
-        for uri, source in extras.files.items():
-            (scratch / uri).parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(source, Path):
-                shutil.copyfile(source, scratch / uri)
-            else:
-                (scratch / uri).write_text(source, encoding="utf-8")
+        _write_files(scratch, extras.files)
         _write_theme(site_source / "theme", custom_dir, extras.theme)
-        (site_source / HOOKS).mkdir()
-        (site_source / HOOKS / "raw_links.py").write_text(RAW_LINKS_HOOK, encoding="utf-8")
+        _write_files(site_source, {f"{HOOKS}/raw_links.py": RAW_LINKS_HOOK})
         if config_file.is_file():
-            plain = plain_config(
-                config_file.read_text(encoding="utf-8"),
-                extras,
-                docs=DOCS,
-                theme="theme",
-                hooks=[f"{HOOKS}/raw_links.py"],
-            )
+            hooks = [f"{HOOKS}/raw_links.py"]
+            plain = plain_config(config_file.read_text(encoding="utf-8"), extras, docs=DOCS, theme="theme", hooks=hooks)
             (site_source / "mkdocs.yml").write_text(plain, encoding="utf-8")
         _copy_hand_written(docs_dir, included, scratch, generated, renderer, acronyms)
         if "index.md" not in hand_written:  # the project has no home page: the one the plugin would add
             home = home_page(str(settings.get("site_name") or ""), generated)
             (scratch / "index.md").write_text(home, encoding="utf-8")
     return len(pages)
+
+
+def _write_files(folder: Path, files: dict[str, Path | str]) -> None:
+    """Each file at its path in `folder`: a copy of a file, or the text given."""
+    for uri, source in files.items():
+        (folder / uri).parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(source, Path):
+            shutil.copyfile(source, folder / uri)
+        else:
+            (folder / uri).write_text(source, encoding="utf-8")
 
 
 def _custom_dir(root: Path, settings: dict) -> Path | None:
