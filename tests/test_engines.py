@@ -7,25 +7,21 @@ Each build is made once per module (the engines take seconds each); the tests lo
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
-import zipfile
 from collections.abc import Iterator
 from html import unescape
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from browser import CHROMIUM, FLAGS, Traffic, gated_context
 from conftest import REPO
-from site_helpers import make_project, playbook
+from site_helpers import SITE_PATH, make_project, playbook, serve_under_site_path, unpack
 
 from generator.data.relations import Relations
 from generator.data.validate import load_valid_catalogue
@@ -35,8 +31,6 @@ from generator.engines.project import STARTER
 INSTALLED = [name for name in ENGINES if name in installed()]
 #: What each engine writes in a page's `generator` meta tag: proof of which one built it.
 GENERATOR = {"mkdocs": "mkdocs-1", "properdocs": "ProperDocs", "zensical": "zensical-"}
-#: Where the site is served: the path of mkdocs.yml's `site_url`, as GitHub Pages serves a project's site.
-BASE_PATH = urlsplit(re.search(r"^site_url:\s*(\S+)", (REPO / "mkdocs.yml").read_text(), re.M).group(1)).path
 #: Files a server uses and a folder on disk cannot; the bundle leaves them out, and so does the offline check.
 SERVER_ONLY = ("404.html", "sitemap.xml", "sitemap.xml.gz")
 
@@ -211,19 +205,6 @@ def test_a_title_from_the_data_stays_text_in_the_window_title(engine: str, tmp_p
 # Zensical in Chromium -------------------------------------------------------------------------------------------
 
 
-class _UnderPath(SimpleHTTPRequestHandler):
-    """Serves the built site at BASE_PATH only, as GitHub Pages serves it under the repository's name."""
-
-    def translate_path(self, path: str) -> str:
-        path = path.split("?", 1)[0].split("#", 1)[0]
-        if not path.startswith(BASE_PATH):
-            return str(Path(self.directory) / "__not_under_the_site_path__")
-        return super().translate_path("/" + path[len(BASE_PATH) :])
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def chromium():
     """One headless Chromium for the module's browser tests."""
@@ -244,8 +225,6 @@ def zensical_page(playbook_builds, chromium) -> Iterator[tuple[object, str, Traf
     """A Chromium page, the address of the Zensical build served under its path, and the requests it refused."""
     result, project = playbook_builds("zensical")
     assert result.returncode == 0, result.stderr
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_UnderPath, directory=str(project / "site")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     traffic = Traffic()
     context = chromium.new_context()
 
@@ -258,12 +237,9 @@ def zensical_page(playbook_builds, chromium) -> Iterator[tuple[object, str, Traf
 
     context.route("**/*", gate)
     context.on("weberror", lambda error: traffic.errors.append(str(error.error)))
-    try:
-        yield context.new_page(), f"http://127.0.0.1:{server.server_port}{BASE_PATH}", traffic
-    finally:
-        context.close()
-        server.shutdown()
-        server.server_close()
+    with serve_under_site_path(project / "site") as address:
+        yield context.new_page(), address, traffic
+    context.close()
 
 
 def test_the_zensical_catalogue_filters_by_stage_and_role(zensical_page) -> None:
@@ -282,7 +258,7 @@ def test_the_zensical_catalogue_filters_by_stage_and_role(zensical_page) -> None
     assert shown == [task["id"] for task in tasks if task["stage"] == "onboard" and task["owner"] == "frp"]
     assert shown  # the view is not empty by accident
     page.click(f"{rows} td:first-child a >> nth=0")  # a raw HTML link, as Zensical wrote it, opens the task
-    page.wait_for_url(re.compile(rf"{re.escape(BASE_PATH)}tasks/{shown[0]}/$"))
+    page.wait_for_url(re.compile(rf"{re.escape(SITE_PATH)}tasks/{shown[0]}/$"))
     assert traffic.errors == []
 
 
@@ -297,7 +273,7 @@ def test_zensical_search_finds_an_option_by_its_acronym(zensical_page) -> None:
     results = page.locator("a[href*='?h=AMMP']")
     results.first.wait_for(state="attached", timeout=30_000)
     paths = [urlsplit(href).path for href in results.evaluate_all("links => links.map(link => link.href)")]
-    assert paths and paths[0] == f"{BASE_PATH}options/ammp/", paths[:5]
+    assert paths and paths[0] == f"{SITE_PATH}options/ammp/", paths[:5]
     assert traffic.errors == []
 
 
@@ -307,9 +283,7 @@ def test_the_zensical_bundle_opens_from_disk_searches_and_fetches_nothing(chromi
     config.write_text(config.read_text(encoding="utf-8") + "repo_url: https://github.com/example/mine\n", "utf-8")
     bundled = playbook("bundle", "--engine", "zensical", "-o", "playbook.zip", cwd=project)
     assert bundled.returncode == 0, bundled.stderr
-    with zipfile.ZipFile(project / "playbook.zip") as archive:
-        archive.extractall(tmp_path / "unpacked")
-    home = tmp_path / "unpacked" / "playbook" / "index.html"
+    home = unpack(project / "playbook.zip", tmp_path / "unpacked") / "index.html"
 
     context, traffic = gated_context(chromium)  # file:// only; anything else is refused and recorded
     page = context.new_page()
