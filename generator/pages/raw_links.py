@@ -18,24 +18,28 @@ import re
 
 from generator.pages.addresses import built_href
 
-#: An href or src attribute whose value is a relative path to a Markdown file, with or without a fragment;
-#: not `xlink:href`, which Zensical leaves alone too.
+#: An href or src attribute whose value is a relative path to a Markdown file, with or without a fragment. It
+#: starts with the attribute's name, which Python's regular expressions find fast; what comes before the name (a
+#: space or a quote, not `xlink:` or `data-`, which Zensical leaves alone too) is checked on each match.
 _MARKDOWN_LINK = re.compile(
-    r"""(?<=[\s"'])((?:href|src)\s*=\s*)(["'])(?![a-zA-Z][a-zA-Z0-9+.-]*:|/)([^"'#?<>\s]+\.md)(#[^"'<>\s]*)?\2""",
+    r"""((?:href|src)\s*=\s*)(["'])(?![a-zA-Z][a-zA-Z0-9+.-]*:|/)([^"'#?<>\s]+\.md)(#[^"'<>\s]*)?\2""",
     re.IGNORECASE,
 )
 
 
 def resolve_raw_links(html: str, src_uri: str, directory_urls: bool) -> str:
     """The page's HTML with each relative link to a `.md` file replaced by the link to that page as built."""
+    if ".md" not in html:  # most pages: every link they have was Markdown's, and is resolved already
+        return html
     style = "directory" if directory_urls else "file"
     folder = posixpath.dirname(src_uri)
 
     def built(match: re.Match[str]) -> str:
         attribute, quote, path, fragment = match.groups()
+        before = html[match.start() - 1] if match.start() else ""
         target = posixpath.normpath(posixpath.join(folder, path))
-        if target.startswith("../") or target == "..":  # out of the docs folder: broken either way, as written
-            return match[0]
+        if not (before.isspace() or before in "\"'") or target == ".." or target.startswith("../"):
+            return match[0]  # another attribute's name ends so; or a link out of the docs folder, broken anyway
         anchor = fragment[1:] if fragment else None
         return f"{attribute}{quote}{built_href(src_uri, target, anchor, style)}{quote}"
 
