@@ -12,6 +12,10 @@ data/ written by synthetic.py), then three commands run in fresh processes, star
   mkdocs build -q -f bare.yml -d bare-site    plain MkDocs on those pages: mkdocs.yml with docs_dir: generated/docs
                                               and without the playbook plugin (not strict)
 
+Then each installed engine (MkDocs, ProperDocs, Zensical) builds the site source `playbook generate` wrote, with
+its own command and the generated mkdocs.yml (strict; Zensical with --clean, so no cache of an earlier run helps
+it): the same pages, engine against engine.
+
 Targets: the plugin build takes at most 1.10 times the bare build; no catalogue page (the hand-written pages,
 404.html and search are left out) reaches 40 KB; and from 1,000 to 10,000 tasks both builds grow at most
 11 times (linear). Each build runs once, or `--repeat` times with the best reported.
@@ -20,6 +24,7 @@ Targets: the plugin build takes at most 1.10 times the bare build; no catalogue 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -37,6 +42,8 @@ REPO = Path(__file__).resolve().parent.parent
 RATIO_TARGET = 1.10
 PAGE_TARGET_BYTES = 40_960
 GROWTH_TARGET = 11.0
+#: The engines `playbook build --engine` knows, in its order.
+ENGINES = ("mkdocs", "properdocs", "zensical")
 #: Site folders that hold no pages of ours: the search index and the theme's files.
 NOT_PAGES = ("search", "assets")
 
@@ -52,6 +59,8 @@ class Result:
     largest: tuple[int, str]
     largest_catalogue: tuple[int, str]
     notes: list[str]
+    #: Each installed engine's build of the generated site source, by engine.
+    engines: dict[str, float]
 
 
 def _tool(name: str) -> str:
@@ -195,7 +204,37 @@ def run_size(folder: Path, tasks: int, repeat: int) -> Result:
         )
     manual = hand_written(folder / "content")
     catalogue = {path: size for path, size in pages.items() if path not in manual and not path.startswith(WHOLE_VIEWS)}
-    return Result(tasks, generation, build, generate, bare, len(pages), _largest(pages), _largest(catalogue), notes)
+    engines = {name: engine_build(folder, name, repeat) for name in installed_engines()}
+    return Result(
+        tasks, generation, build, generate, bare, len(pages), _largest(pages), _largest(catalogue), notes, engines
+    )
+
+
+def installed_engines() -> list[str]:
+    return [name for name in ENGINES if importlib.util.find_spec(name) is not None]
+
+
+def engine_build(folder: Path, engine: str, repeat: int) -> float:
+    """The engine's own strict build of the site source in `folder/generated`, as a user runs it there."""
+    source = folder / "generated"
+    if engine == "zensical":  # it builds into the source's own site/ folder
+        command = [sys.executable, "-m", "zensical", "build", "--clean", "--strict", "-f", str(source / "mkdocs.yml")]
+    else:
+        site = folder / f"{engine}-site"
+        command = [
+            sys.executable,
+            "-m",
+            engine,
+            "build",
+            "-q",
+            "--strict",
+            "-f",
+            str(source / "mkdocs.yml"),
+            "-d",
+            str(site),
+        ]
+    seconds, _ = _timed(command, repeat, f"{engine} build of the generated source")
+    return seconds
 
 
 def verdict(met: bool) -> str:
@@ -241,6 +280,8 @@ def main() -> None:
                 f"{'':>10}largest catalogue page: {size_b:>9,} bytes  {path}  "
                 f"(target < 40 KB: {verdict(size_b < PAGE_TARGET_BYTES)})"
             )
+            for engine, seconds in r.engines.items():
+                print(f"{'':>10}{engine + ' build of the generated source:':<42} {seconds:>7.2f} s")
             for note in r.notes:
                 print(f"{'':>10}note: {note}")
             if args.keep:

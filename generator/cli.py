@@ -54,7 +54,7 @@ def cli() -> None:
       playbook validate --format github   annotations for a GitHub pull request
       playbook build --site-dir site      the site, in strict mode
       playbook serve                      a live preview that reloads on data edits
-      playbook generate --out md          the pages as plain Markdown
+      playbook generate --out md          the site as a source for any engine
     """
 
 
@@ -245,10 +245,12 @@ def serve(config_file: Path, dev_addr: str, engine: str) -> None:
       playbook serve
       playbook serve --dev-addr 0.0.0.0:8080
     """
-    click.echo(_use_engine(engine), err=True)
-    from generator.engines.site import serve_site
+    engine_notice = _use_engine(engine)
+    from generator.engines.site import check_can_serve, serve_site
 
     with _reported():
+        check_can_serve()  # before the engine line, so that the refusal is the one line printed
+        click.echo(engine_notice, err=True)
         serve_site(config_file, dev_addr)
 
 
@@ -279,9 +281,11 @@ def init(folder: Path) -> None:
 @DOCS_OPTION
 @TEMPLATES_OPTION
 def generate(out: Path, data_dir: Path, docs_dir: Path, templates_dir: Path) -> None:
-    """Write every page as plain Markdown: a docs folder any engine can build.
+    """Write the whole site as a source that MkDocs, ProperDocs and Zensical build without the plugin.
 
-    The output folder is replaced whole, and may not be the data or docs folder.
+    OUT gets docs/ (every page as Markdown, and every file the site needs), theme/, hooks/ and mkdocs.yml; run
+    the engine's own build command in it. The output folder is replaced whole, and may not be the data or docs
+    folder.
 
     \b
     Examples:

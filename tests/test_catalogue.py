@@ -22,6 +22,7 @@ from site_helpers import make_project, playbook
 from generator.data.model import Catalogue
 from generator.data.relations import Relations
 from generator.data.validate import load_valid_catalogue
+from generator.pages.raw_links import resolve_raw_links
 from generator.pages.render import SiteRenderer
 
 SCRIPT = REPO / "generator" / "pages" / "assets" / "catalogue.js"
@@ -514,10 +515,10 @@ def large_page(tmp_path_factory: pytest.TempPathFactory):
     extensions, in a plain page that loads the real script and stylesheet (building a whole site of 5,000 tasks
     takes minutes; benchmarks/ is the place for that)."""
     catalogue = synthetic_catalogue(5000)
-    body = SiteRenderer(catalogue, url_style="file")._render("catalogue.md.j2", "catalogue.md")
+    body = SiteRenderer(catalogue)._render("catalogue.md.j2", "catalogue.md")
     config = yaml.load((REPO / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_IgnoreTags)
     extensions = [name if isinstance(name, str) else next(iter(name)) for name in config["markdown_extensions"]]
-    html = markdown.markdown(body, extensions=extensions)
+    html = resolve_raw_links(markdown.markdown(body, extensions=extensions), "catalogue.md", directory_urls=False)
     path = tmp_path_factory.mktemp("large") / "catalogue.html"
     path.write_text(
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Task catalogue</title>'

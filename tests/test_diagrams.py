@@ -16,6 +16,7 @@ from generator.data.validate import load_valid_catalogue
 from generator.pages.addresses import OWN_PAGES, SECTION_INDEXES, Linker, SiteMap, address, built_path
 from generator.pages.diagrams import SVG_NS, migration_flow, options_lifecycle
 from generator.pages.escape import Markdown
+from generator.pages.raw_links import resolve_raw_links
 
 NS = f"{{{SVG_NS}}}"
 HOSTILE = "</text><script>alert(1)</script>"
@@ -27,14 +28,14 @@ def shipped():
     return load_valid_catalogue(REPO / "data")
 
 
-def linker_for(catalogue, page: str = "flow.md", url_style: str = "directory") -> Linker:
-    return Linker(page, SiteMap(catalogue, url_style))
+def linker_for(catalogue, page: str = "flow.md") -> Linker:
+    return Linker(page, SiteMap(catalogue))
 
 
-def flow(catalogue, page: str = "flow.md", url_style: str = "directory", **options) -> Markdown:
+def flow(catalogue, page: str = "flow.md", **options) -> Markdown:
     relations = Relations(catalogue)
     options.setdefault("title", "The migration")
-    return migration_flow(relations, linker_for(catalogue, page, url_style), relations.task_order, **options)
+    return migration_flow(relations, linker_for(catalogue, page), relations.task_order, **options)
 
 
 def svg_of(diagram: str) -> ET.Element:
@@ -58,9 +59,11 @@ def built_pages(catalogue, url_style: str) -> set[str]:
 
 
 def resolve(page: str, href: str, url_style: str) -> str:
-    """The site path a relative href on `page` (a Markdown source path) leads to, as the browser would follow it."""
+    """The site path a relative href on `page` (a Markdown source path) leads to, once the engine has made it a
+    link of the built site (as Zensical does, and raw_links for MkDocs), as the browser would follow it."""
     here = built_path(page, url_style)
-    path = href.partition("#")[0]
+    built = resolve_raw_links(f' href="{href}"', page, url_style == "directory")
+    path = built.removeprefix(' href="').removesuffix('"').partition("#")[0]
     if not path:
         return here
     target = posixpath.normpath(posixpath.join(posixpath.dirname(here), path))
@@ -120,9 +123,9 @@ def test_rendering_is_deterministic(shipped):
 def test_every_link_leads_to_a_built_page(shipped, page, url_style):
     pages = built_pages(shipped, url_style)
     diagrams = [
-        flow(shipped, page, url_style, max_per_stage=50),
-        flow(shipped, page, url_style, max_per_stage=2),
-        options_lifecycle(shipped, linker_for(shipped, page, url_style), max_options=3),
+        flow(shipped, page, max_per_stage=50),
+        flow(shipped, page, max_per_stage=2),
+        options_lifecycle(shipped, linker_for(shipped, page), max_options=3),
     ]
     for diagram in diagrams:
         hrefs = [a.get("href") for a in links(svg_of(diagram))]
@@ -132,10 +135,9 @@ def test_every_link_leads_to_a_built_page(shipped, page, url_style):
         assert not unresolved, unresolved
 
 
-@pytest.mark.parametrize("url_style", ["directory", "file"])
-def test_each_box_links_to_its_own_entity(shipped, url_style):
-    linker = linker_for(shipped, "flow.md", url_style)
-    svg = svg_of(flow(shipped, "flow.md", url_style, max_per_stage=3))
+def test_each_box_links_to_its_own_entity(shipped):
+    linker = linker_for(shipped, "flow.md")
+    svg = svg_of(flow(shipped, "flow.md", max_per_stage=3))
     for a in links(svg, "task"):
         assert a.get("href") == linker.href("tasks", int(a.get("data-task")))
     for a in links(svg, "stage") + links(svg, "more"):

@@ -1,9 +1,10 @@
-"""Which engine builds the site: MkDocs, or ProperDocs (a maintained fork of MkDocs 1.x that runs its plugins).
+"""Which engine builds the site: MkDocs, ProperDocs (a maintained fork of MkDocs 1.x that runs its plugins), or
+Zensical (the successor Material for MkDocs names, which reads mkdocs.yml but runs no MkDocs plugin).
 
 MkDocs 1.x gets no more releases and Material for MkDocs announces its own end of life, so the `playbook`
-command can drive either engine with the same mkdocs.yml, theme and plugin. ProperDocs serves `mkdocs.*` imports
-from its own modules once `properdocs.replacement` is imported, so the choice must be made before anything
-imports MkDocs; `activate` does it.
+command can drive any of them from the same mkdocs.yml. ProperDocs serves `mkdocs.*` imports from its own
+modules once `properdocs.replacement` is imported, so the choice must be made before anything imports MkDocs;
+`activate` does it. Zensical builds the site source `playbook generate` writes (see zensical_shell).
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from importlib.util import find_spec
 
 from generator.errors import UsageError
 
-#: In the order the default is chosen: MkDocs first while it is the engine the tests run on.
-ENGINES = ("mkdocs", "properdocs")
+#: In the order the default is chosen: MkDocs first while it is installed (a dependency of Material, and so of
+#: this package), then the others.
+ENGINES = ("mkdocs", "properdocs", "zensical")
 #: How to install each one: the package's extras.
-INSTALL = {"mkdocs": "pip install partner-playbook", "properdocs": "pip install 'partner-playbook[properdocs]'"}
+INSTALL = {
+    "mkdocs": "pip install partner-playbook",
+    "properdocs": "pip install 'partner-playbook[properdocs]'",
+    "zensical": "pip install 'partner-playbook[zensical]'",
+}
+#: Engines that run our MkDocs plugin (the others build the site source that `playbook generate` writes).
+RUN_PLUGINS = ("mkdocs", "properdocs")
+_chosen: list[str] = []
 
 
 def installed() -> list[str]:
@@ -34,8 +43,9 @@ def activate(name: str) -> None:
     if name not in installed():
         raise UsageError(f"--engine {name}: {name} is not installed; install it with {INSTALL[name]}")
     loaded = sys.modules.get("mkdocs")
-    if loaded is not None and loaded.__name__ != name:
+    if name in RUN_PLUGINS and loaded is not None and loaded.__name__ != name:
         raise UsageError(f"--engine {name}: {loaded.__name__} is already loaded in this process")
+    _chosen[:] = [name]
     if name == "properdocs":
         import properdocs.replacement  # noqa: F401  (from here on, `import mkdocs.x` gives `properdocs.x`)
 
@@ -44,7 +54,9 @@ def activate(name: str) -> None:
 
 
 def active_engine() -> str:
-    """The engine that `import mkdocs` gives in this process (once one is loaded)."""
+    """The engine chosen by `activate`; else the one that `import mkdocs` gives in this process."""
+    if _chosen:
+        return _chosen[0]
     module = sys.modules.get("mkdocs")
     return module.__name__ if module is not None else "mkdocs"
 
@@ -61,12 +73,13 @@ def notice(name: str) -> str:
     switch = "; ".join(
         f"--engine {other}" + ("" if other in ready else f" (after {INSTALL[other]})") for other in others
     )
-    return f"engine: {name} {_version(name)}; {_theme_notice()}other engines: {switch} (see the README)"
+    return f"engine: {name} {_version(name)}; {_theme_notice(name)}other engines: {switch} (see the README)"
 
 
-def _theme_notice() -> str:
+def _theme_notice(name: str) -> str:
     # Material prints its own end-of-life notice only when run as `mkdocs`; this line passes it on, shortly.
-    if find_spec("material") is None:
+    # Zensical builds with its own theme, not Material's.
+    if name not in RUN_PLUGINS or find_spec("material") is None:
         return ""
     return f"Material for MkDocs {_version('mkdocs-material')} announces its end of life; "
 

@@ -40,7 +40,7 @@ from generator.data.relations import changed_reads, grouping_fingerprints
 from generator.data.validate import validate_data
 from generator.errors import DataError
 from generator.links.linkcheck import CheckOptions, SiteIndex, check_pages, check_site, page_ids
-from generator.pages.generate import static_files
+from generator.pages.generate import site_extras
 from generator.pages.render import Page, SiteRenderer
 from generator.pages.site_text import footer_html
 
@@ -289,7 +289,7 @@ def _same_frame(plugin: PlaybookPlugin, kept: KeptBuild, renderer: SiteRenderer)
 
 def _changed_downloads(plugin: PlaybookPlugin, kept: KeptBuild, renderer: SiteRenderer) -> dict[str, str]:
     changed = {}
-    for uri, source in static_files(renderer.catalogue, offline=plugin.offline).items():
+    for uri, source in site_extras(renderer.catalogue, plugin.copyright, offline=plugin.offline).files.items():
         if isinstance(source, str):
             file = kept.files.get_file_from_path(uri)
             if file is None:

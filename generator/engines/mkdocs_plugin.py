@@ -39,7 +39,6 @@ from generator.engines.incremental import (
     rebuild,
 )
 from generator.engines.preview import EventDrivenServer
-from generator.engines.project import THEME, home_page
 from generator.engines.raw_blocks import put_back, set_aside
 from generator.engines.site import offline_enabled
 from generator.errors import DataError, PlaybookError, Problem
@@ -47,18 +46,12 @@ from generator.links.link_origins import origin_lookup, page_origins
 from generator.links.linkcheck import CheckOptions, PageStream, SiteIndex
 from generator.links.report import render, render_links
 from generator.pages.escape import escape_html
-from generator.pages.generate import (
-    IFRAME_WORKER_URI,
-    INCLUDED_PAGES,
-    SCRIPTS,
-    STYLESHEET,
-    hand_written_pages,
-    static_files,
-)
+from generator.pages.generate import INCLUDED_PAGES, hand_written_pages, home_page, site_extras
+from generator.pages.raw_links import resolve_raw_links
 from generator.pages.render import TEMPLATES, Origin, Rendering, SiteRenderer
 from generator.pages.render import Page as RenderedPage
 from generator.pages.shortlinks import resolve_shortlinks
-from generator.pages.site_text import Abbreviations, focusable_acronyms, footer_html
+from generator.pages.site_text import Abbreviations, focusable_acronyms
 from generator.system.confine import links_leaving
 from generator.system.progress import ProgressSink
 
@@ -163,17 +156,19 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         self.edit_bases: dict[Path, str | None] = {}
         self.abbreviations = Abbreviations(self.loaded.catalogue)
         self.copyright = config.copyright
-        config.copyright = footer_html(self.loaded.catalogue, config.copyright)
         self.offline = offline_enabled(config)
-        config.extra_javascript.extend(SCRIPTS)
-        config.extra_css.append(STYLESHEET)
+        self.extras = site_extras(self.loaded.catalogue, config.copyright, offline=self.offline)
+        config.copyright = self.extras.footer
+        config.extra_javascript.extend(self.extras.javascript)
+        config.extra_css.extend(self.extras.stylesheets)
         if config.theme.name == "material":  # our override of Material's main.html, unless the project has one
-            config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME))
+            config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(self.extras.theme))
         if self.offline:
-            # Opened from disk, a page must fetch nothing: no unpkg.com shim, and no repository widget, whose
-            # script asks api.github.com for stars; edit links would lead online anyway.
-            config.extra["polyfills"] = [IFRAME_WORKER_URI]
-            config.extra["homepage"] = "index.html"  # the logo's link; the theme's default is a folder
+            # Opened from disk, a page must fetch nothing: no unpkg.com shim (ours is named so that the offline
+            # plugin sees it), and no repository widget, whose script asks api.github.com for stars; edit links
+            # would lead online anyway.
+            config.extra["polyfills"] = list(self.extras.polyfills)
+            config.extra["homepage"] = self.extras.homepage
             config.repo_url = config.repo_name = None
             config.edit_uri = ""
         # A preview notes what each page reads of the data, to rebuild only the pages a data edit changes.
@@ -190,8 +185,6 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             loaded.catalogue,
             origin_lookup(loaded),
             [Path(self.config.templates_dir)],
-            # the offline plugin turns directory URLs off in its own on_config, which may run after this one
-            url_style="directory" if config.use_directory_urls and not self.offline else "file",
             site_url=config.site_url or "",
             hand_written=hand_written_pages(Path(config.docs_dir), self._included_pages()),
             track_reads=track_reads,
@@ -229,7 +222,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             if files.get_file_from_path(src_uri) is None and path.is_file():
                 files.append(File.generated(config, src_uri, abs_src_path=str(path)))
                 self.included[src_uri] = path
-        for uri, source in static_files(self.loaded.catalogue, offline=self.offline).items():
+        for uri, source in self.extras.files.items():
             if isinstance(source, Path):
                 files.append(File.generated(config, uri, abs_src_path=str(source)))
             else:
@@ -285,6 +278,9 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             html = put_back(html, self.set_aside.pop(page.file.src_uri, []))
         except ValueError as err:
             raise PluginError(f"{page.file.src_uri}: {err}") from None
+        # MkDocs leaves raw HTML's links as written; ours are written as Markdown links are (see raw_links). The
+        # offline plugin has turned directory URLs off by now, if it is on.
+        html = resolve_raw_links(html, page.file.src_uri, config.use_directory_urls)
         return focusable_acronyms(html)
 
     def on_page_context(self, context: dict[str, Any], page: MkDocsPage, config: MkDocsConfig, nav: Any) -> Any:

@@ -1,8 +1,9 @@
 """A playbook project of one's own: what `playbook init` writes, and what a project may leave out.
 
 A project needs only its data folder and mkdocs.yml. Everything else has a default: without a home page
-(index.md in the docs folder, or no docs folder at all) the site gets one that lists its sections; without a
-Material override of its own, the site gets ours (THEME); without CONTRIBUTING.md there is no contributing page.
+(index.md in the docs folder, or no docs folder at all) the site gets one that lists its sections (see
+pages.generate.home_page); without a Material override of its own, the site gets ours (THEME); without
+CONTRIBUTING.md there is no contributing page.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import shutil
 from pathlib import Path
 
 from generator.errors import UsageError
-from generator.pages.escape import escape_markdown
 from generator.pages.generate import THEME as GENERATED_THEME
 from generator.system.confine import project_root, refuse_output
 
@@ -20,28 +20,6 @@ PACKAGE = Path(__file__).parent
 STARTER = PACKAGE / "starter"
 #: Templates that join the theme's, after the project's own custom_dir: a project's file of the same name wins.
 THEME = GENERATED_THEME
-
-#: The sections a generated home page lists, by the path of their index page.
-SECTIONS = {
-    "options/index.md": "Options",
-    "lifecycle/index.md": "Lifecycle",
-    "fasttrack/index.md": "FastTrack",
-    "services/index.md": "Services",
-    "roles/index.md": "Roles",
-    "sources/index.md": "Migration sources",
-    "stages/index.md": "Migration stages",
-    "tasks/index.md": "Tasks",
-    "catalogue.md": "Task catalogue",
-    "runbooks/index.md": "Runbooks",
-    "glossary.md": "Glossary",
-    "downloads.md": "Downloads",
-}
-
-
-def home_page(site_name: str, pages: set[str]) -> str:
-    """The home page of a site whose docs folder has none: its name, and a link to each section it has."""
-    links = [f"- [{escape_markdown(title)}]({uri})" for uri, title in SECTIONS.items() if uri in pages]
-    return f"# {escape_markdown(site_name)}\n\n" + "\n".join(links) + "\n"
 
 
 def init_project(target: Path) -> list[Path]:

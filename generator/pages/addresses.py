@@ -111,16 +111,23 @@ def public_url(site_url: str, src_uri: str) -> str:
     return site_url.rstrip("/") + "/" + path
 
 
+def built_href(from_uri: str, to_uri: str, anchor: str | None, url_style: str) -> str:
+    """The link from one built page to another (both given by their Markdown source path), as the browser
+    follows it: `../roles/mvm/` ("directory" URLs) or `../roles/mvm.html` ("file" URLs)."""
+    target = relative_link(built_path(from_uri, url_style), built_path(to_uri, url_style), anchor)
+    if url_style == "directory":  # `../roles/mvm/index.html` is served, and written, as `../roles/mvm/`
+        path, hash_, fragment = target.partition("#")
+        if path == "index.html" or path.endswith("/index.html"):
+            path = path.removesuffix("index.html") or "./"
+        target = path + hash_ + fragment
+    return target
+
+
 class SiteMap:
-    """Every entity's address, including those whose place on a paged listing depends on their position.
+    """Every entity's address, including those whose place on a paged listing depends on their position."""
 
-    `url_style` says how MkDocs will name the built pages ("directory" or "file"); raw HTML links (an SVG
-    diagram's boxes) must name them as built, since MkDocs only rewrites the links it finds in Markdown.
-    """
-
-    def __init__(self, catalogue: Catalogue, url_style: str = "directory") -> None:
+    def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self.url_style = url_style
         self._placed: dict[tuple[str, Any], Address] = {}
         by_role: dict[str, int] = {}
         for responsibility in catalogue.records("responsibilities"):
@@ -159,21 +166,15 @@ class Linker:
         return self.page(SECTION_INDEXES[collection], text)
 
     def href(self, collection: str, record_or_id: Any) -> str:
-        """The URL of an entity relative to this page as built, for raw HTML (MkDocs leaves it untouched)."""
+        """An entity's link for raw HTML, written as a Markdown link is (`../tasks/3306.md#x`): every engine
+        resolves it the same (see raw_links)."""
         record = record_or_id if isinstance(record_or_id, dict) else self.record(collection, record_or_id)
-        return self.page_href(
-            self.site_map.address(collection, record).src_uri, self.site_map.address(collection, record).anchor
-        )
+        where = self.site_map.address(collection, record)
+        return self.page_href(where.src_uri, where.anchor)
 
     def page_href(self, to_uri: str, anchor: str | None = None) -> str:
-        style = self.site_map.url_style
-        target = relative_link(built_path(self.from_uri, style), built_path(to_uri, style), anchor)
-        if style == "directory":  # `../roles/mvm/index.html` is served, and written, as `../roles/mvm/`
-            path, hash_, fragment = target.partition("#")
-            if path == "index.html" or path.endswith("/index.html"):
-                path = path.removesuffix("index.html") or "./"
-            target = path + hash_ + fragment
-        return target
+        """A page's link for raw HTML, written as a Markdown link is."""
+        return relative_link(self.from_uri, to_uri, anchor)
 
     @staticmethod
     def anchor(collection: str, record: Record) -> Markdown:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -21,7 +22,9 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
+import markdown as python_markdown
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+from markupsafe import Markup
 
 from generator import __version__
 from generator.data.model import COLLECTIONS, Catalogue
@@ -78,9 +81,15 @@ class Page:
     #: What the page read of the data while it was rendered, when the renderer tracks reads (the live preview).
     reads: frozenset[Read] = frozenset()
 
-    def markdown(self) -> str:
-        """The page as a Markdown file: front matter (tags, HTML-escaped since the theme prints them raw)."""
-        meta = ""
+    def markdown(self, *, title: bool = False) -> str:
+        """The page as a Markdown file: front matter (tags, HTML-escaped since the theme prints them raw).
+
+        With `title`, the front matter also gives the page's title, HTML-escaped: the theme writes the window's
+        `<title>` from it as it is, where from the heading it would write `heading | striptags`, which turns
+        `&lt;/title&gt;` back into live markup. (The MkDocs plugin sets the same as it builds.)
+        """
+        heading = heading_html(self.body) if title else ""
+        meta = f"title: {json.dumps(heading, ensure_ascii=False)}\n" if heading else ""
         if self.tags:
             meta += "tags:\n" + "".join(
                 f"  - {json.dumps(escape_html(tag), ensure_ascii=False)}\n" for tag in self.tags
@@ -156,8 +165,6 @@ class SiteRenderer:
     catalogue: Catalogue
     origin_of: OriginLookup = field(default=lambda collection, index: None)
     override_dirs: list[Path] = field(default_factory=list)
-    #: How MkDocs names built pages: "directory" (tasks/3306/) or "file" (tasks/3306.html, the offline bundle).
-    url_style: str = "directory"
     #: Where the site is published (mkdocs.yml's `site_url`), for the address a printed page carries.
     site_url: str = ""
     #: The hand-written pages (paths in the docs folder), which a template links to only if the project has them
@@ -170,7 +177,7 @@ class SiteRenderer:
         if self.track_reads:
             self.catalogue = self.catalogue.tracked()
         self.relations = TrackedRelations(self.catalogue) if self.track_reads else Relations(self.catalogue)
-        self.site_map = SiteMap(self.catalogue, self.url_style)
+        self.site_map = SiteMap(self.catalogue)
         self.environment = make_environment(self.override_dirs)
         self.environment.globals["has_page"] = self.has_page
         self._plans: list[PagePlan] | None = None
@@ -256,8 +263,8 @@ class SiteRenderer:
             r=self.relations,
             c=self.catalogue,
             notices=scope.notices,
-            # The address of a task's page with `{id}` for its number, as built, for the task index's jump box.
-            task_href=linker.page_href("tasks/{id}.md"),
+            # A task whose link, as the engine writes it, shows the task index's jump box where a number goes.
+            sample_task=next(iter(self.catalogue.records("tasks")), None),
             stand_in=scope.stand_in,
             only=scope.only,
             replacement=scope.replacement,
@@ -627,5 +634,17 @@ def write_pages(pages: list[Page], out_dir: Path, ending: Callable[[str], str] =
     for page in pages:
         target = out_dir / page.src_uri
         target.parent.mkdir(parents=True, exist_ok=True)
-        markdown = page.markdown()
+        markdown = page.markdown(title=True)
         target.write_text(markdown + ending(markdown), encoding="utf-8")
+
+
+_HEADING = re.compile(r"^# (.+)$", re.M)
+
+
+def heading_html(body: str) -> str:
+    """The text of the page's first heading, HTML-escaped; "" if it has none."""
+    heading = _HEADING.search(body)
+    if heading is None:
+        return ""
+    html = python_markdown.markdown(heading[1])  # the heading's Markdown: escapes, emphasis, entities
+    return escape_html(Markup(html).striptags())

@@ -73,7 +73,7 @@
   }
 
   function startJump() {
-    var form = document.querySelector("form.playbook-jump[data-task-href]");
+    var form = document.querySelector("form.playbook-jump");
     if (!form || form.getAttribute("data-jump-ready") === "true") {
       return;
     }
@@ -88,14 +88,28 @@
         input.focus();
         return;
       }
-      window.location.href = form.getAttribute("data-task-href").replace("{id}", number);
+      // The sample task's link as the engine wrote it (tasks/3306/, or tasks/3306.html offline), its number
+      // swapped for the one typed.
+      var sample = form.querySelector("a[data-task-sample]");
+      var id = sample.getAttribute("data-task-sample");
+      var at = sample.href.lastIndexOf(id);
+      window.location.href = sample.href.slice(0, at) + number + sample.href.slice(at + id.length);
     });
     form.hidden = false;
+  }
+
+  // The MkDocs plugin makes each acronym focusable as it writes the page (the theme shows its tooltip on focus,
+  // and a tap focuses it); engines that run no plugin, such as Zensical, leave that to this script.
+  function focusableAcronyms() {
+    document.querySelectorAll("abbr[title]:not([tabindex])").forEach(function (acronym) {
+      acronym.setAttribute("tabindex", "0");
+    });
   }
 
   function startAll() {
     start();
     startJump();
+    focusableAcronyms();
   }
 
   if (document.readyState === "loading") {

@@ -1,0 +1,46 @@
+"""Links in raw HTML, written as Markdown links are, made into the links of the built site.
+
+Engines disagree about raw HTML (the catalogue's table, the SVG diagrams, the runbooks' forms). MkDocs and
+ProperDocs leave its links exactly as written, so they would have to be relative to the built page's URL;
+Zensical rewrites every relative link in it as it does a Markdown link: relative to the page's source file,
+`.md` made into the page's URL. No one way of writing a link means the same to both, but for index pages.
+
+So our pages write raw HTML links the Markdown way (`../tasks/3306.md#x`), which Zensical resolves by itself,
+and `resolve_raw_links` does the same on a page's HTML for MkDocs and ProperDocs (the plugin calls it, and so
+does the hook that `playbook generate` writes beside its mkdocs.yml). A link Markdown already resolved no longer
+ends in `.md`, and is left alone.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from generator.pages.addresses import built_href
+
+#: An href or src attribute whose value is a relative path to a Markdown file, with or without a fragment. It
+#: starts with the attribute's name, which Python's regular expressions find fast; what comes before the name (a
+#: space or a quote, not `xlink:` or `data-`, which Zensical leaves alone too) is checked on each match.
+_MARKDOWN_LINK = re.compile(
+    r"""((?:href|src)\s*=\s*)(["'])(?![a-zA-Z][a-zA-Z0-9+.-]*:|/)([^"'#?<>\s]+\.md)(#[^"'<>\s]*)?\2""",
+    re.IGNORECASE,
+)
+
+
+def resolve_raw_links(html: str, src_uri: str, directory_urls: bool) -> str:
+    """The page's HTML with each relative link to a `.md` file replaced by the link to that page as built."""
+    if ".md" not in html:  # most pages: every link they have was Markdown's, and is resolved already
+        return html
+    style = "directory" if directory_urls else "file"
+    folder = posixpath.dirname(src_uri)
+
+    def built(match: re.Match[str]) -> str:
+        attribute, quote, path, fragment = match.groups()
+        before = html[match.start() - 1] if match.start() else ""
+        target = posixpath.normpath(posixpath.join(folder, path))
+        if not (before.isspace() or before in "\"'") or target == ".." or target.startswith("../"):
+            return match[0]  # another attribute's name ends so; or a link out of the docs folder, broken anyway
+        anchor = fragment[1:] if fragment else None
+        return f"{attribute}{quote}{built_href(src_uri, target, anchor, style)}{quote}"
+
+    return _MARKDOWN_LINK.sub(built, html)

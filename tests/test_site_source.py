@@ -1,0 +1,81 @@
+"""The parts of the engine-neutral site source that need no build: raw HTML links resolved as Zensical resolves
+them, and the generated mkdocs.yml keeping the project's own settings beside ours."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from conftest import REPO
+
+from generator.data.validate import load_valid_catalogue
+from generator.pages.generate import site_extras
+from generator.pages.plain_config import plain_config, read_settings
+from generator.pages.raw_links import resolve_raw_links
+
+
+@pytest.mark.parametrize(
+    ("page", "href", "directory", "built"),
+    [
+        ("catalogue.md", "tasks/3306.md", True, "../tasks/3306/"),  # a page's folder is one deeper than its file
+        ("catalogue.md", "tasks/3306.md", False, "tasks/3306.html"),
+        ("tasks/index.md", "3306.md#prerequisites", True, "3306/#prerequisites"),  # an index page is its folder
+        ("runbooks/sources/box.md", "../../roles/index.md", True, "../../../roles/"),
+        ("runbooks/sources/box.md", "../../roles/index.md", False, "../../roles/index.html"),
+        ("flow.md", "index.md", True, "../"),
+    ],
+)
+def test_a_raw_link_to_a_markdown_file_leads_to_the_page_as_built(page, href, directory, built) -> None:
+    html = f'<td><a href="{href}">x</a></td><svg><a class="task" href=\'{href}\'><text>t</text></a></svg>'
+
+    resolved = resolve_raw_links(html, page, directory)
+
+    assert resolved == f'<td><a href="{built}">x</a></td><svg><a class="task" href=\'{built}\'><text>t</text></a></svg>'
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        'href="../tasks/3306/"',  # already a link of the built site (Markdown's, resolved by the engine)
+        'href="https://example.com/page.md"',
+        'href="/partner-playbook/x.md"',
+        'href="#top"',
+        'xlink:href="x.md"',  # Zensical leaves it alone too
+        'data-href="x.md"',
+        'href="../../../outside.md"',  # out of the docs folder: broken either way, so left as written
+    ],
+)
+def test_other_links_are_left_as_written(link: str) -> None:
+    html = f"<a {link}>x</a>"
+    assert resolve_raw_links(html, "tasks/3306.md", directory_urls=True) == html
+
+
+@pytest.fixture(scope="module")
+def extras():
+    return site_extras(load_valid_catalogue(REPO / "tests" / "fixtures" / "minimal"), "Us.", offline=True)
+
+
+def test_the_generated_config_keeps_the_projects_own_lists_and_extra_settings(extras) -> None:
+    project = (
+        "site_name: Mine\n"
+        "edit_uri: edit/main/content/\n"
+        "extra_javascript:\n  - js/own.js\n"
+        "extra:\n    version: 2  # four spaces, as the project wrote them\n"
+        "plugins:\n  - search\n  - playbook:\n      data_dir: data\n  - tags\n"
+        "theme:\n  name: material\n  custom_dir: overrides\n"
+    )
+
+    config = yaml.safe_load(plain_config(project, extras, docs="docs", theme="theme", hooks=["hooks/raw_links.py"]))
+
+    assert config["extra_javascript"] == ["js/own.js", *extras.javascript]
+    assert config["extra"] == {"version": 2, "polyfills": list(extras.polyfills), "homepage": "index.html"}
+    assert config["plugins"] == ["search", "tags"]
+    assert config["theme"] == {"name": "material", "custom_dir": "theme"}
+    assert config["hooks"] == ["hooks/raw_links.py"]
+    assert config["edit_uri"] == "" and config["docs_dir"] == "docs"
+    assert config["copyright"] == extras.footer and config["copyright"].startswith("Us. Facts from: ")
+
+
+def test_the_shipped_config_keeps_its_env_tags(extras) -> None:
+    text = plain_config((REPO / "mkdocs.yml").read_text(), extras, docs="docs", theme="theme", hooks=[])
+    assert "enabled: !ENV [OFFLINE, false]" in text  # still switched by OFFLINE, as `playbook bundle` does
+    assert read_settings(text)["site_name"] == "Partner Playbook"
