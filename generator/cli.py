@@ -246,10 +246,9 @@ def serve(config_file: Path, dev_addr: str, engine: str) -> None:
       playbook serve --dev-addr 0.0.0.0:8080
     """
     engine_notice = _use_engine(engine)
-    from generator.engines.site import check_can_serve, serve_site
+    from generator.engines.site import serve_site
 
     with _reported():
-        check_can_serve()  # before the engine line, so that the refusal is the one line printed
         click.echo(engine_notice, err=True)
         serve_site(config_file, dev_addr)
 

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
@@ -118,15 +119,52 @@ def test_an_engine_that_is_not_installed_is_a_usage_error(monkeypatch: pytest.Mo
 
 
 @pytest.mark.skipif("zensical" not in INSTALLED, reason="zensical is not installed")
-def test_zensical_cannot_serve_and_says_what_to_do_instead(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "project")
+def test_zensical_previews_the_site_follows_data_edits_and_shows_broken_data(tmp_path: Path) -> None:
+    from test_site_failures import fetch, free_port, wait_for
 
-    result = playbook("serve", "--engine", "zensical", cwd=project)
+    project = shutil.copytree(STARTER, tmp_path / "project")
+    tasks = project / "data" / "tasks.yml"
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w", encoding="utf-8") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "generator", "serve", "--engine", "zensical", "--dev-addr", f"127.0.0.1:{port}"],
+            cwd=project,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    page = f"http://127.0.0.1:{port}/tasks/1/"
+    try:
+        assert wait_for(lambda: "Example task" in fetch(page), 120), log.read_text()
+        tasks.write_text(tasks.read_text().replace("title: Example task", "title: Renamed while serving"))
+        assert wait_for(lambda: "Renamed while serving" in fetch(page)), log.read_text()
 
-    assert result.returncode == 2 and "engine: " not in result.stderr  # the refusal is the one thing said
-    assert "serve --engine zensical: not supported" in result.stderr and "playbook build --engine zensical" in (
-        result.stderr
-    )
+        tasks.write_text(tasks.read_text().replace("owner: partner", "owner: nobody"))
+        assert wait_for(lambda: "data/tasks.yml:6:12: error: tasks[0].owner: unknown role 'nobody'" in log.read_text())
+        assert "Renamed while serving" in fetch(page)  # the last good site stays served
+
+        tasks.write_text(tasks.read_text().replace("owner: nobody", "owner: partner").replace("Renamed", "Fixed"))
+        assert wait_for(lambda: "Fixed while serving" in fetch(page)), log.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert server.returncode == 130  # SIGTERM unwinds like Ctrl-C
+    assert wait_for(lambda: not _processes_serving(port), 10), "zensical serve outlived playbook serve"
+    assert "Traceback" not in log.read_text()
+    assert not list(Path(tempfile.gettempdir()).glob(f"playbook-zensical-{server.pid}-*"))  # its scratch is gone
+
+
+def _processes_serving(port: int) -> list[str]:
+    """Command lines of running processes that name the port (Zensical's server, if it were left behind)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if f"127.0.0.1:{port}" in command:
+            found.append(command)
+    return found
 
 
 @pytest.mark.skipif("zensical" not in INSTALLED, reason="zensical is not installed")

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from generator.engines.choice import RUN_PLUGINS, active_engine, logger_names
+from generator.engines.choice import active_engine, logger_names
 from generator.errors import PlaybookError, UsageError
 from generator.system.atomic import replaced_directory
 from generator.system.confine import refuse_output
@@ -177,18 +177,14 @@ def run_build(config_file: Path, site_dir: Path, *, verbose: bool = False, offli
                 progress.clear()
 
 
-def check_can_serve() -> None:
-    """A UsageError if the chosen engine cannot preview the site."""
-    if active_engine() not in RUN_PLUGINS:  # Zensical's server would not know to generate the pages again
-        raise UsageError(
-            f"serve --engine {active_engine()}: not supported; preview with --engine mkdocs or properdocs, or "
-            f"build with playbook build --engine {active_engine()} and serve the site folder"
-        )
-
-
 def serve_site(config_file: Path, address: str) -> None:
-    """`mkdocs serve` with the plugin watching data/ and the templates, so edits reload the browser."""
-    check_can_serve()
+    """`mkdocs serve` with the plugin watching data/ and the templates, so edits reload the browser; with
+    Zensical, its own server on the site source, which is generated again on every save (zensical_shell)."""
+    if active_engine() == "zensical":
+        from generator.engines.zensical_shell import serve_with_zensical
+
+        serve_with_zensical(config_file, address)
+        return
     from mkdocs.commands.serve import serve
 
     from generator.engines.preview import event_driven_serve

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from generator.errors import PlaybookError, UsageError
+from generator.errors import DataError, PlaybookError, UsageError
 from generator.links.link_origins import page_origins
 from generator.links.linkcheck import CheckOptions, check_site
-from generator.links.report import render_links
+from generator.links.report import render, render_links
 from generator.pages.generate import INCLUDED_PAGES, generate_docs
 from generator.pages.plain_config import ONLINE_ONLY, read_settings, without_settings
 from generator.system.atomic import replaced_directory
@@ -106,3 +109,95 @@ def _run_zensical(source: Path, *, verbose: bool, offline: bool) -> None:
             "zensical build failed: see its messages above (their paths are in the docs folder it built: a "
             "hand-written page keeps its path there, a page generated from the data is named by its address)"
         )
+
+
+# The preview ------------------------------------------------------------------------------------------------------
+# Zensical's own server watches the site source it serves and rebuilds what changed there. Ours keeps that source
+# current: a save in the project generates the source again beside it, and only the files whose bytes differ are
+# put in place (each atomically), so Zensical sees the few files an edit changes and never a folder swapped under
+# its watch. Broken data is reported in the terminal and the last good source stays served.
+
+#: What Zensical writes inside the source it serves: never ours to mirror or delete.
+ZENSICAL_OWN = ("site", ".cache")
+#: Rapid saves (an editor writes a file in several steps) are gathered into one regeneration.
+SETTLE_SECONDS = 0.2
+
+
+def serve_with_zensical(config_file: Path, address: str) -> None:
+    """`zensical serve` on the generated site source, generated again whenever the project's sources change."""
+    from watchdog.events import FileSystemEventHandler
+
+    from generator.engines.preview import ChangeObserver
+
+    paths = project_paths(config_file)
+    watched = [path for path in (config_file, paths["data"], paths["docs"], paths["templates"]) if path.exists()]
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-") as scratch:
+        served = Path(scratch) / "source"
+        regenerate = partial(_regenerate, config_file, paths, Path(scratch) / "next", served)
+        if not regenerate():
+            raise ZensicalError("the site cannot be previewed until the problems above are fixed")
+        changed = threading.Event()
+        handler = FileSystemEventHandler()
+        handler.on_any_event = lambda event: changed.set()  # type: ignore[method-assign]
+        observer = ChangeObserver()
+        for path in watched:
+            observer.schedule(handler, str(path if path.is_dir() else path.parent), recursive=path.is_dir())
+        server = subprocess.Popen(
+            [sys.executable, "-m", "zensical", "serve", "--dev-addr", address],
+            cwd=served,
+            preexec_fn=partial(die_with_parent, os.getpid()),
+        )
+        observer.start()
+        try:
+            while server.poll() is None:
+                if changed.wait(0.5):
+                    time.sleep(SETTLE_SECONDS)
+                    changed.clear()
+                    regenerate()
+        finally:
+            observer.stop()
+            server.terminate()
+            server.wait()
+            observer.join()
+        if server.returncode not in (0, -signal.SIGTERM):
+            raise ZensicalError(f"zensical serve ended with exit code {server.returncode}")
+
+
+def _regenerate(config_file: Path, paths: dict[str, Any], staging: Path, served: Path) -> bool:
+    """The site source generated at `staging`, then mirrored into `served`; False (and the problems printed) when
+    the project cannot be generated, in which case `served` stays as it was."""
+    try:
+        generate_docs(paths["data"], paths["docs"], paths["templates"], staging, paths["pages"], config_file)
+    except DataError as err:
+        sys.stderr.write(render(err.problems, "text", subject=err.subject))
+        return False
+    changed = mirror(staging, served)
+    print(f"pages generated again: {changed} file{'s' * (changed != 1)} changed", file=sys.stderr, flush=True)
+    return True
+
+
+def mirror(source: Path, target: Path) -> int:
+    """Makes `target` hold exactly `source`'s files (bar Zensical's own): each file that differs is replaced
+    atomically, each file that is gone is removed. Returns how many files changed."""
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = {path.relative_to(source) for path in source.rglob("*") if path.is_file()}
+    changed = 0
+    for relative in sorted(wanted):
+        new, old = source / relative, target / relative
+        if old.is_file() and old.read_bytes() == new.read_bytes():
+            continue
+        old.parent.mkdir(parents=True, exist_ok=True)
+        partial_copy = old.with_name(f".{old.name}.playbook-new")
+        shutil.copyfile(new, partial_copy)
+        os.replace(partial_copy, old)
+        changed += 1
+    for path in sorted(target.rglob("*"), reverse=True):  # files before the folders that hold them
+        relative = path.relative_to(target)
+        if relative.parts[0] in ZENSICAL_OWN:
+            continue
+        if path.is_file() and relative not in wanted:
+            path.unlink()
+            changed += 1
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    return changed
