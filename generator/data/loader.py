@@ -140,7 +140,8 @@ def _read(data_file: DataFile, loaded: LoadedData, earlier: DataFile | None = No
         document, data_file.schema_problems = earlier.document, earlier.schema_problems
     else:
         try:
-            document = load_yaml_bytes(raw, data_file.display)
+            # The preview (which passes `earlier`) shows the edited records' lines: found in the same pass.
+            document = load_yaml_bytes(raw, data_file.display, positions=earlier is not None)
         except YamlLoadError as err:
             loaded.unavailable.update(names)
             loaded.problems.append(err.problem)
