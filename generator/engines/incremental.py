@@ -163,7 +163,7 @@ def rebuild(
         search.search_index = kept.search_index
     if tags is not None:
         tags.mappings = kept.tag_mappings
-    validation = validate_data(Path(plugin.config.data_dir))
+    validation = validate_data(Path(plugin.config.data_dir), previous=kept.loaded)
     if not validation.ok:
         raise InvalidData("the data has problems")
     before_writing()
