@@ -7,9 +7,12 @@ import hashlib
 import posixpath
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -186,3 +189,29 @@ def serve_under_site_path(site: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+# A server a test started (playbook serve) ----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:  # a local server started by this test
+        return response.read().decode("utf-8")
+
+
+def wait_for(predicate, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 from browser import CHROMIUM, FLAGS, Traffic, gated_context
 from conftest import REPO
-from site_helpers import SITE_PATH, make_project, playbook, serve_under_site_path, unpack
+from site_helpers import SITE_PATH, fetch, free_port, make_project, playbook, serve_under_site_path, unpack, wait_for
 
 from generator.data.relations import Relations
 from generator.data.validate import load_valid_catalogue
@@ -120,8 +120,6 @@ def test_an_engine_that_is_not_installed_is_a_usage_error(monkeypatch: pytest.Mo
 
 @pytest.mark.skipif("zensical" not in INSTALLED, reason="zensical is not installed")
 def test_zensical_previews_the_site_follows_data_edits_and_shows_broken_data(tmp_path: Path) -> None:
-    from test_site_failures import fetch, free_port, wait_for
-
     project = shutil.copytree(STARTER, tmp_path / "project")
     tasks = project / "data" / "tasks.yml"
     port = free_port()

@@ -13,8 +13,8 @@ import urllib.error
 from pathlib import Path
 
 import pytest
-from site_helpers import make_project, playbook
-from test_site_failures import fetch, free_port, replace_in, wait_for
+from site_helpers import fetch, free_port, make_project, playbook, wait_for
+from test_site_failures import replace_in
 
 
 def processes_in_session(session: int) -> list[int]:

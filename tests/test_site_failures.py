@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from site_helpers import make_project, playbook, read_page, tree_digest
+from site_helpers import fetch, free_port, make_project, playbook, read_page, tree_digest, wait_for
 
 from generator.pages.escape import escape_markdown, safe_url
 
@@ -161,29 +158,6 @@ def test_catalogue_pages_stay_small_when_the_catalogue_grows(tmp_path: Path):
     assert len(pages) > 400
     assert largest.stat().st_size < 40 * 1024, largest
     assert (project / "site" / "tasks" / "page-2" / "index.html").is_file()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def fetch(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:  # a local server started by this test
-        return response.read().decode("utf-8")
-
-
-def wait_for(predicate, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except OSError:
-            pass
-        time.sleep(0.5)
-    return False
 
 
 def test_serve_rebuilds_when_a_data_file_a_template_or_a_content_page_changes(tmp_path: Path):
