@@ -29,7 +29,7 @@ from mkdocs.commands.build import build
 from mkdocs.config.defaults import MkDocsConfig
 
 from generator.data.validate import validate_data
-from generator.engines.incremental import rebuild
+from generator.engines.incremental import rebuild, rebuild_edited
 from generator.engines.mkdocs_plugin import PlaybookPlugin
 from generator.engines.project import STARTER
 from generator.engines.site import load_mkdocs_config
@@ -229,6 +229,25 @@ def test_a_title_edit_rebuilds_the_pages_that_show_it_and_no_other(session: Sess
         assert "index.md" not in rebuilt.pages  # the home page names the task by its number only
         assert "tasks/100.md" not in rebuilt.pages  # task 100 shows neither the task nor anything it reads
         assert "Files workshop, renamed" in (session.site / "tasks" / "300" / "index.html").read_text(encoding="utf-8")
+        assert digest(session.site) == session.clean_digest()
+    finally:
+        session.save(session.base)
+        session.update()
+
+
+def test_the_first_pass_builds_the_edited_records_page_alone_and_the_second_the_rest(session: Session):
+    """What the contributor waits for is the edited record's own page: the first pass builds that page and no
+    other; the pages that show the record elsewhere wait for the second, which leaves the site as a clean build."""
+    session.save(edited(session.base, ("title", 300, "Files workshop, renamed")))
+    try:
+        kept = session.plugin.kept
+        assert kept is not None
+        first = rebuild_edited(session.plugin, kept)
+        assert first.pages == ["tasks/300.md"]
+        assert "Files workshop, renamed" in (session.site / "tasks" / "300" / "index.html").read_text(encoding="utf-8")
+        assert "Files workshop, renamed" not in (session.site / "catalogue" / "index.html").read_text(encoding="utf-8")
+        second = rebuild(session.plugin, kept)
+        assert "tasks/300.md" not in second.pages and "catalogue.md" in second.pages
         assert digest(session.site) == session.clean_digest()
     finally:
         session.save(session.base)

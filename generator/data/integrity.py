@@ -149,8 +149,9 @@ def _meant_id(value: Any, wanted: type) -> Any:
 def _resolve(loaded: LoadedData, reference: Reference, suggestions: _Suggestions, causes: _Causes) -> Iterator[Problem]:
     wanted = _id_type(reference.target)
     label = COLLECTION_BY_NAME[reference.target].label
-    for index, record in enumerate(loaded.catalogue.records(reference.collection)):
-        for subpath, value, is_key in reference.values(record):
+    records = loaded.catalogue.records(reference.collection)
+    for index in reference.suspects(records, suggestions.known, wanted):
+        for subpath, value, is_key in reference.values(records[index]):
             if type(value) is not wanted or value in suggestions.known:
                 continue
             where = field_label((reference.collection, index, *subpath))

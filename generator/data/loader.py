@@ -15,6 +15,7 @@ from typing import Any
 
 from generator.data.model import COLLECTION_BY_NAME, DATA_FILES, SCHEMA_URL, Catalogue, collections_in
 from generator.data.yamlsafe import Document, load_yaml_bytes
+from generator.data.yamlsplice import reparse
 from generator.errors import Problem, UsageError, YamlLoadError
 from generator.system.confine import excerpt, links_leaving
 
@@ -74,9 +75,10 @@ def display_path(path: Path) -> str:
     return relative
 
 
-def load_data(data_dir: Path, previous: LoadedData | None = None) -> LoadedData:
+def load_data(data_dir: Path, previous: LoadedData | None = None, *, positions: bool = False) -> LoadedData:
     """Every data file read; with `previous` (the last load of the same folder), a file whose bytes did not
-    change keeps its document (parsed once, positions included) instead of being parsed again."""
+    change keeps its document (parsed once, positions included) instead of being parsed again. With `positions`
+    (always, with `previous`), every value's position is found while parsing, not later in a second parse."""
     if not data_dir.is_dir():
         raise UsageError(f"data folder not found: {display_path(data_dir)}")
     files = {
@@ -96,7 +98,8 @@ def load_data(data_dir: Path, previous: LoadedData | None = None) -> LoadedData:
             loaded.unavailable.update(collection.name for collection in collections_in(data_file.stem))
             continue
         earlier = previous.files.get(data_file.stem) if previous is not None else None
-        _read(data_file, loaded, earlier if earlier is not None and earlier.path == data_file.path else None)
+        earlier = earlier if earlier is not None and earlier.path == data_file.path else None
+        _read(data_file, loaded, earlier, positions=positions or previous is not None)
     return loaded
 
 
@@ -114,7 +117,7 @@ def _unknown_files(data_dir: Path) -> list[Problem]:
     return problems
 
 
-def _read(data_file: DataFile, loaded: LoadedData, earlier: DataFile | None = None) -> None:
+def _read(data_file: DataFile, loaded: LoadedData, earlier: DataFile | None = None, *, positions: bool = False) -> None:
     names = [collection.name for collection in collections_in(data_file.stem)]
     if not data_file.path.is_file():
         loaded.unavailable.update(names)
@@ -140,8 +143,11 @@ def _read(data_file: DataFile, loaded: LoadedData, earlier: DataFile | None = No
         document, data_file.schema_problems = earlier.document, earlier.schema_problems
     else:
         try:
-            # The preview (which passes `earlier`) shows the edited records' lines: found in the same pass.
-            document = load_yaml_bytes(raw, data_file.display, positions=earlier is not None)
+            # The preview (which passes `earlier`) shows the edited records' lines: found in the same pass, or
+            # only the edited record parsed again, where the edit lies inside one.
+            document = _reparsed(earlier, raw, data_file.display) or load_yaml_bytes(
+                raw, data_file.display, positions=positions
+            )
         except YamlLoadError as err:
             loaded.unavailable.update(names)
             loaded.problems.append(err.problem)
@@ -165,6 +171,16 @@ def _read(data_file: DataFile, loaded: LoadedData, earlier: DataFile | None = No
         records = document.data.get(name)
         if isinstance(records, list):
             loaded.catalogue.collections[name] = [record for record in records if isinstance(record, dict)]
+
+
+def _reparsed(earlier: DataFile | None, raw: bytes, display: str) -> Document | None:
+    if earlier is None or earlier.document is None or earlier.display != display:
+        return None
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return None  # a whole parse says where
+    return reparse(earlier.document, text)
 
 
 def _same_bytes(earlier: DataFile | None, raw: bytes, display: str) -> bool:

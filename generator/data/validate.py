@@ -31,15 +31,17 @@ def validate_data(
     max_age_days: int | None = None,
     today: datetime.date | None = None,
     previous: LoadedData | None = None,
+    positions: bool = False,
 ) -> Validation:
     """Every problem of every file, sorted by where it is; never raises for bad data.
 
     With `max_age_days`, source pages not reviewed within that many days (before `today`) give warnings. With
     `previous` (the last load of the same folder, as the live preview keeps it), the files whose bytes did not
     change are neither parsed nor checked against their schema again; the checks across records run whole, as
-    any edit can break them (they take a fifth of a validation).
+    any edit can break them (they take a fifth of a validation). With `positions`, each file's positions are
+    found as it is parsed (the preview's next edit needs them).
     """
-    loaded = load_data(data_dir, previous)
+    loaded = load_data(data_dir, previous, positions=positions)
     problems = _one_per_place([loaded.problems, check_schemas(loaded), check_integrity(loaded)])
     if max_age_days is not None and "source_pages" not in loaded.unavailable:
         problems += stale_sources(loaded, max_age_days, today or datetime.date.today())

@@ -88,6 +88,8 @@ class Document:
     text: str = field(repr=False, default="")
     display_path: str = ""
     _positions: SourceMap | None = field(default=None, repr=False)
+    #: Whether the text names an anchor or an alias anywhere: one part of it may then stand for another.
+    anchored: bool = False
 
     @property
     def positions(self) -> SourceMap:
@@ -109,7 +111,9 @@ def load_yaml_bytes(raw: bytes, display_path: str, *, positions: bool = False) -
 
 def load_yaml(text: str, display_path: str, *, positions: bool = False) -> Document:
     built = _Builder(text, display_path, record_positions=positions).run()
-    return Document(built.data, built.problems, text, display_path, built.positions if positions else None)
+    return Document(
+        built.data, built.problems, text, display_path, built.positions if positions else None, built.anchored
+    )
 
 
 def _decode(raw: bytes, display_path: str) -> str:
@@ -259,8 +263,8 @@ _NO_KEY = object()
 
 
 class _Built:
-    def __init__(self, data: Any, problems: list[Problem], positions: SourceMap) -> None:
-        self.data, self.problems, self.positions = data, problems, positions
+    def __init__(self, data: Any, problems: list[Problem], positions: SourceMap, anchored: bool) -> None:
+        self.data, self.problems, self.positions, self.anchored = data, problems, positions, anchored
 
 
 class _Builder:
@@ -288,7 +292,7 @@ class _Builder:
             raise YamlLoadError(Problem(self.display_path, 1, 1, f"not valid YAML: {err}")) from err
         finally:
             parser.dispose()
-        return _Built(self.root, self.problems, self.positions)
+        return _Built(self.root, self.problems, self.positions, bool(self.anchors or self.open_anchors))
 
     def _consume(self, parser: CParser) -> None:
         documents = 0

@@ -2,9 +2,13 @@
 
 After a full build, `serve` keeps what it made (`KeptBuild`): MkDocs' configuration, files, navigation and theme,
 every generated page's Markdown with what it read of the data (generator.data.reads), the hand-written pages'
-Markdown, each page's search entries, the downloads. A save in the data folder then:
+Markdown, each page's search entries, the downloads. A save in the data folder is followed in two passes.
 
-1. validates the data again (a problem: the caller shows it, as a full build would);
+The first (`rebuild_edited`) is what the contributor waits for: it validates the data (a problem: the caller shows
+it, as a full build would), finds the records the save changed, and builds their own pages alone, so the browser
+can show the edited page at once. The second (`rebuild`), run after the browsers have reloaded:
+
+1. validates the data again (the files the first pass read are not parsed again);
 2. plans the pages again; the same pages must come out (else a full build), with the same footer and glossary;
 3. renders only the pages that read something the edit changed, or whose plan changed, and keeps those whose
    Markdown (or record's line, for the edit link) differs; the hand-written pages are resolved again;
@@ -13,6 +17,9 @@ Markdown, each page's search entries, the downloads. A save in the data folder t
 5. writes the search index (entries in page order, as a clean build has them), the tags export and the
    downloads that changed, and checks the links of the rebuilt pages (and every page's, if a rebuilt page lost
    an id another page may link to).
+
+The second pass compares the data with what the last full or second pass saw, so it finds the first pass's edits
+too; a page the first pass built is not built again unless its Markdown changed since.
 
 Whatever it cannot do raises `FullBuild`, with the reason, and the caller builds the whole site instead.
 """
@@ -35,9 +42,10 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 
 from generator.data.loader import LoadedData
-from generator.data.model import COLLECTION_BY_NAME
+from generator.data.model import COLLECTION_BY_NAME, OWN_PAGES, Catalogue
 from generator.data.relations import changed_reads, grouping_fingerprints
-from generator.data.validate import validate_data
+from generator.data.validate import Validation, validate_data
+from generator.data.yamlsplice import common_prefix
 from generator.errors import DataError
 from generator.links.linkcheck import CheckOptions, SiteIndex, check_pages, check_site, page_ids
 from generator.pages.generate import site_extras
@@ -51,9 +59,6 @@ if TYPE_CHECKING:
 
 #: Where a rebuilt page is written before it replaces the page served.
 PENDING = ".playbook-pending"
-#: The templates of the pages that show the whole catalogue (the catalogue, the runbooks): the costliest pages,
-#: which an edit nearly always changes, built after the pages the edit is about.
-WHOLE_CATALOGUE = frozenset({"catalogue.md.j2", "runbook.md.j2"})
 
 
 class FullBuild(Exception):
@@ -92,11 +97,11 @@ class KeptBuild:
     #: Page → the fragments the site's links point at on it: ids a rebuilt page must keep, or every page's links
     #: are checked again.
     fragments_into: dict[str, set[str]] = field(default_factory=dict)
-    #: Pages whose rendering an edit left for later (`defer`), built pages whose links are not checked yet, and
-    #: whether the search index and tags export lag behind the pages.
-    deferred: set[str] = field(default_factory=set)
+    #: Built pages whose links are not checked yet, and whether the search index and tags export lag behind.
     unchecked: dict[str, set[str]] = field(default_factory=dict)
     index_stale: bool = False
+    #: The data as the last pass read it (the first pass reads ahead of `loaded`): its unchanged files are reused.
+    latest: LoadedData | None = None
 
 
 @dataclass
@@ -132,8 +137,6 @@ class Rebuilt:
     seconds: float
     #: How many of them went through MkDocs (the others only had their edit link's line changed).
     converted: int = 0
-    #: Whether work was left for the next call (`defer`).
-    deferred: bool = False
 
 
 def material_plugin(config: MkDocsConfig, name: str) -> Any:
@@ -145,17 +148,56 @@ def data_texts(loaded: LoadedData) -> dict[str, str]:
     return {name: data_file.document.text if data_file.document else "" for name, data_file in loaded.files.items()}
 
 
-def rebuild(
-    plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[], None] = lambda: None, *, defer: bool = False
+def rebuild_edited(
+    plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[], None] = lambda: None
 ) -> Rebuilt:
-    """Brings the served site up to date with the data folder; raises FullBuild where it cannot.
+    """The first pass after a save: the own pages of the records it changed, and nothing else; raises FullBuild
+    where it cannot (records added or removed, an ID changed), InvalidData where the data has problems.
 
-    `before_writing` is called once the data is known to be valid, before anything is written or changed. With
-    `defer`, the pages that show the whole catalogue, the search index, the tags export, the downloads and the
-    link check are left for the next call (`Rebuilt.deferred` says whether any is waiting): an edited page is
-    seen sooner, and the rest follows.
+    `before_writing` is called once the data is known to be valid, before anything is written or changed. The
+    pages that show these records elsewhere, the search index and the link check are left to `rebuild`.
     """
     started = time.monotonic()
+    validation, renderer = _validated(plugin, kept, before_writing)
+    pages: dict[str, Page] = {}
+    for collection, index in _edited_records(kept.loaded.catalogue, validation.loaded.catalogue):
+        for plan in renderer.entity_plans(collection, index):
+            if plan.src_uri not in kept.pages:
+                raise FullBuild("pages were added or removed")
+            try:
+                pages[plan.src_uri] = renderer.render(plan)
+            except DataError as err:
+                raise FullBuild("a template failed") from err
+    built = {
+        uri for uri, page in pages.items() if _markdown_changed(page, kept) or page.origin != kept.pages[uri].origin
+    }
+    plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map
+    kept.unchecked |= _build_pages(kept.config, kept, pages, built)
+    kept.index_stale = kept.index_stale or bool(built)
+    kept.pages.update({uri: pages[uri] for uri in built})
+    kept.latest = validation.loaded
+    return Rebuilt(sorted(built), len(kept.files.documentation_pages()), time.monotonic() - started, len(built))
+
+
+def _edited_records(before: Catalogue, after: Catalogue) -> Iterator[tuple[str, int]]:
+    """(collection, index) of each record with pages of its own that differs between the two catalogues."""
+    for collection in OWN_PAGES:
+        old, new = before.collections.get(collection, []), after.collections.get(collection, [])
+        if len(old) != len(new):
+            raise FullBuild("pages were added or removed")  # each record has its own
+        for index, (was, now) in enumerate(zip(old, new, strict=True)):
+            if was is now or was == now:
+                continue
+            if was.get("id") != now.get("id"):
+                raise FullBuild("a record's ID changed")
+            yield collection, index
+
+
+def _validated(
+    plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[], None]
+) -> tuple[Validation, SiteRenderer]:
+    """The data validated again, and a renderer for it, with the plugin and MkDocs' plugins as the kept build
+    left them; raises FullBuild where what every page shows around its content changed."""
     config = kept.config
     vars(plugin).update(kept.plugin_state)
     search, tags = material_plugin(config, "search"), material_plugin(config, "tags")
@@ -163,7 +205,7 @@ def rebuild(
         search.search_index = kept.search_index
     if tags is not None:
         tags.mappings = kept.tag_mappings
-    validation = validate_data(Path(plugin.config.data_dir), previous=kept.loaded)
+    validation = validate_data(Path(plugin.config.data_dir), previous=kept.latest or kept.loaded)
     if not validation.ok:
         raise InvalidData("the data has problems")
     before_writing()
@@ -171,6 +213,17 @@ def rebuild(
     # The templates are those of the last build (a change to one is a full build): compiled once, kept.
     renderer.environment = kept.renderer.environment
     _same_frame(plugin, kept, renderer)
+    return validation, renderer
+
+
+def rebuild(plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[], None] = lambda: None) -> Rebuilt:
+    """Brings the served site up to date with the data folder; raises FullBuild where it cannot.
+
+    `before_writing` is called once the data is known to be valid, before anything is written or changed.
+    """
+    started = time.monotonic()
+    config = kept.config
+    validation, renderer = _validated(plugin, kept, before_writing)
     plans = renderer.plan()
     if [plan.src_uri for plan in plans] != list(kept.pages):
         raise FullBuild("pages were added or removed")
@@ -184,16 +237,10 @@ def rebuild(
     }
     pages: dict[str, Page] = {}
     signatures: dict[str, tuple[Any, ...]] = {}
-    deferred: set[str] = set()
     for plan in plans:
         before = kept.pages[plan.src_uri]
         signatures[plan.src_uri] = signature = renderer.signature(plan)
-        stale = plan.src_uri in kept.deferred
-        if stale or before.reads & changed or signature != kept.signatures[plan.src_uri]:
-            if defer and plan.template in WHOLE_CATALOGUE:
-                deferred.add(plan.src_uri)
-                pages[plan.src_uri] = before
-                continue
+        if before.reads & changed or signature != kept.signatures[plan.src_uri]:
             try:
                 pages[plan.src_uri] = renderer.render(plan)
             except DataError as err:
@@ -210,41 +257,26 @@ def rebuild(
     rewritten |= _relink(plugin, kept, {uri: pages[uri] for uri in moved})
     kept.unchecked |= _build_pages(config, kept, pages, rewritten)
     kept.index_stale = kept.index_stale or bool(rewritten)
-    if not defer:
-        _write_downloads(config, kept.files, _changed_downloads(plugin, kept, renderer))
-        _check_links(config, kept)
-        if kept.index_stale:
-            _write_search_index(config, kept)
-            _write_tags(config, kept)
-            kept.index_stale = False
-    kept.renderer, kept.loaded, kept.pages, kept.signatures = renderer, validation.loaded, pages, signatures
-    kept.hand_written, kept.prints, kept.deferred = hand_written, prints, deferred
+    _write_downloads(config, kept.files, _changed_downloads(plugin, kept, renderer))
+    _check_links(config, kept)
+    if kept.index_stale:
+        _write_search_index(config, kept)
+        _write_tags(config, kept)
+        kept.index_stale = False
+    kept.renderer, kept.loaded, kept.latest, kept.pages = renderer, validation.loaded, validation.loaded, pages
+    kept.signatures, kept.hand_written, kept.prints = signatures, hand_written, prints
     kept.plugin_state = plugin.state()
     changed = sorted(rewritten | moved)
-    waiting = bool(deferred) or bool(kept.unchecked) or kept.index_stale
-    return Rebuilt(changed, len(kept.files.documentation_pages()), time.monotonic() - started, len(rewritten), waiting)
+    return Rebuilt(changed, len(kept.files.documentation_pages()), time.monotonic() - started, len(rewritten))
 
 
 def _lines_moved(old: str, new: str) -> bool:
     """Whether any line of `old` has another number in `new`: not so where the texts differ within one line."""
     if old == new:
         return False
-    start = _common_prefix(old, new)
-    end = _common_prefix(old[start:][::-1], new[start:][::-1])
+    start = common_prefix(old, new)
+    end = common_prefix(old[start:][::-1], new[start:][::-1])
     return "\n" in old[start : len(old) - end] or "\n" in new[start : len(new) - end]
-
-
-def _common_prefix(a: str, b: str, step: int = 4096) -> int:
-    """How many characters `a` and `b` share at their start; compared a block at a time."""
-    length, limit = 0, min(len(a), len(b))
-    while length < limit and a[length : length + step] == b[length : length + step]:
-        length += step
-    length = min(length, limit)
-    while length > 0 and a[:length] != b[:length]:
-        length -= 1  # never more than a block back
-    while length < limit and a[length] == b[length]:
-        length += 1
-    return length
 
 
 def _markdown_changed(page: Page, kept: KeptBuild) -> bool:

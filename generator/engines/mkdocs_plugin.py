@@ -6,10 +6,12 @@ Generated pages are virtual files: nothing is written into the docs folder or th
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ from generator.engines.incremental import (
     Stash,
     material_plugin,
     rebuild,
+    rebuild_edited,
 )
 from generator.engines.preview import EventDrivenServer
 from generator.engines.raw_blocks import put_back, set_aside
@@ -201,7 +204,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         leaving = links_leaving(checked, self.repo_root)
         if leaving:
             return "links out of the project:\n" + render(leaving, "text", subject="content")
-        validation = validate_data(data_dir)
+        # The preview's first edit parses only the record it changes, which needs the file's positions.
+        validation = validate_data(data_dir, positions=self.serving)
         if not validation.ok:
             return "the playbook data is invalid:\n" + render(validation.problems, "text", subject=str(data_dir))
         self.loaded = validation.loaded
@@ -399,8 +403,9 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     def _preview_build(self, server: EventDrivenServer, full_build: Any) -> str:
         """After a data edit, the pages it changes; after any other change (or one it cannot follow), the site.
 
-        The pages the edit is about come first, and the browsers reload; the pages that show the whole catalogue,
-        the search index and the link check follow in the background (`later`), and the browsers reload again.
+        The pages of the records the edit changed come first, and the browsers reload; every other page the edit
+        changes, the search index and the link check follow in the background (`later`), and the browsers reload
+        again.
         Data with problems is shown as a full build shows it (the problems in the terminal and as the page), while
         the last good site waits aside with what was kept of it; the save that mends the data updates that site.
         Returns the line it logged.
@@ -411,7 +416,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                 kept = self.kept or (self.stashed.kept if self.stashed else None)
                 assert kept is not None
                 try:
-                    rebuilt = rebuild(self, kept, before_writing=self._unstash, defer=True)
+                    with _no_cyclic_collection():
+                        rebuilt = rebuild_edited(self, kept, before_writing=self._unstash)
                 except InvalidData:
                     if self.stashed is None:
                         self.stashed = Stash.of(kept)
@@ -423,9 +429,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                     reason = f"the partial rebuild failed ({type(err).__name__}: {err})"
                 else:
                     self.kept = kept
-                    line = self._rebuilt_line(rebuilt, "the rest follows" if rebuilt.deferred else "")
-                    if rebuilt.deferred:
-                        self.later(partial(self._finish, server, kept))
+                    line = self._rebuilt_line(rebuilt, "the rest follows")
+                    self.later(partial(self._finish, server, kept))
                     return line
             line = f"full rebuild: {reason}"
             log.info(line)
@@ -517,6 +522,20 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         else:
             path = prefix + source.resolve().relative_to(self.repo_root).as_posix()
         return f"{config.repo_url.rstrip('/')}/{path}"
+
+
+@contextmanager
+def _no_cyclic_collection() -> Iterator[None]:
+    """Python's cycle collector paused: a kept build of thousands of pages holds millions of objects, and a full
+    collection in the middle of the pass the contributor waits for costs more than the pass itself. The
+    collector catches up afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _edit_prefix(config: MkDocsConfig, repo_root: Path) -> str | None:

@@ -367,17 +367,22 @@ class SiteRenderer:
 
     def _entity_plans(self) -> Iterator[PagePlan]:
         for collection in OWN_PAGES:
-            for index, record in enumerate(self.catalogue.records(collection)):
-                yield from self._paged(
-                    f"{collection}.md.j2",
-                    address(collection, record).src_uri,
-                    self._lists(collection, record),
-                    tags=self.tags(collection, record),
-                    shows=(collection, index),
-                    # Thousands of task pages name a role or a source; the entity's own page must come first.
-                    boost=1 if collection == "tasks" else ENTITY_BOOST,
-                    record=record,
-                )
+            for index in range(len(self.catalogue.records(collection))):
+                yield from self.entity_plans(collection, index)
+
+    def entity_plans(self, collection: str, index: int) -> Iterator[PagePlan]:
+        """The pages of one record of a collection with pages of its own: its page and its continuation pages."""
+        record = self.catalogue.records(collection)[index]
+        yield from self._paged(
+            f"{collection}.md.j2",
+            address(collection, record).src_uri,
+            self._lists(collection, record),
+            tags=self.tags(collection, record),
+            shows=(collection, index),
+            # Thousands of task pages name a role or a source; the entity's own page must come first.
+            boost=1 if collection == "tasks" else ENTITY_BOOST,
+            record=record,
+        )
 
     def _lists(self, collection: str, record: Record) -> dict[str, list[Any]]:
         """The lists of an entity page that grow with the catalogue, and so are spread over pages."""
