@@ -27,10 +27,12 @@ def columns(collection: str, file: str) -> list[str]:
     return list(schema["properties"][collection]["items"]["properties"])
 
 
-def export_files(catalogue: Catalogue) -> dict[str, str]:
-    """File name (under the downloads folder) → content, for every collection."""
+def export_files(catalogue: Catalogue, only: set[str] | None = None) -> dict[str, str]:
+    """File name (under the downloads folder) → content, for every collection (or those named in `only`)."""
     files: dict[str, str] = {}
     for collection in COLLECTIONS:
+        if only is not None and collection.name not in only:
+            continue
         records = catalogue.records(collection.name)
         files[f"{collection.name}.json"] = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
         files[f"{collection.name}.csv"] = _csv(columns(collection.name, collection.file), records)

@@ -41,6 +41,8 @@ from mkdocs.commands.build import _build_page, _populate_page
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 
+from generator.data.exports import FOLDER as EXPORTS
+from generator.data.exports import export_files
 from generator.data.loader import LoadedData
 from generator.data.model import COLLECTION_BY_NAME, OWN_PAGES, Catalogue
 from generator.data.relations import changed_reads, grouping_fingerprints
@@ -48,7 +50,6 @@ from generator.data.validate import Validation, validate_data
 from generator.data.yamlsplice import common_prefix
 from generator.errors import DataError
 from generator.links.linkcheck import CheckOptions, SiteIndex, check_pages, check_site, page_ids
-from generator.pages.generate import site_extras
 from generator.pages.render import Page, SiteRenderer
 from generator.pages.site_text import footer_html
 
@@ -257,7 +258,7 @@ def rebuild(plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[]
     rewritten |= _relink(plugin, kept, {uri: pages[uri] for uri in moved})
     kept.unchecked |= _build_pages(config, kept, pages, rewritten)
     kept.index_stale = kept.index_stale or bool(rewritten)
-    _write_downloads(config, kept.files, _changed_downloads(plugin, kept, renderer))
+    _write_downloads(config, kept.files, _changed_downloads(kept, validation.loaded.catalogue))
     _check_links(config, kept)
     if kept.index_stale:
         _write_search_index(config, kept)
@@ -319,15 +320,18 @@ def _same_frame(plugin: PlaybookPlugin, kept: KeptBuild, renderer: SiteRenderer)
         raise FullBuild("responsibilities moved between pages")
 
 
-def _changed_downloads(plugin: PlaybookPlugin, kept: KeptBuild, renderer: SiteRenderer) -> dict[str, str]:
+def _changed_downloads(kept: KeptBuild, catalogue: Catalogue) -> dict[str, str]:
+    """The downloads whose content differs: only the collections whose records changed are exported again."""
+    before = kept.loaded.catalogue.collections
+    edited = {name for name, records in catalogue.collections.items() if before.get(name) != records}
+    edited |= {name for name in before if name not in catalogue.collections}
     changed = {}
-    for uri, source in site_extras(renderer.catalogue, plugin.copyright, offline=plugin.offline).files.items():
-        if isinstance(source, str):
-            file = kept.files.get_file_from_path(uri)
-            if file is None:
-                raise FullBuild(f"a new download, {uri}")
-            if file.content_string != source:
-                changed[uri] = source
+    for name, source in export_files(catalogue, edited).items():
+        file = kept.files.get_file_from_path(f"{EXPORTS}/{name}")
+        if file is None:
+            raise FullBuild(f"a new download, {EXPORTS}/{name}")
+        if file.content_string != source:
+            changed[file.src_uri] = source
     return changed
 
 
