@@ -26,6 +26,7 @@ Whatever it cannot do raises `FullBuild`, with the reason, and the caller builds
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -101,6 +102,9 @@ class KeptBuild:
     #: Built pages whose links are not checked yet, and whether the search index and tags export lag behind.
     unchecked: dict[str, set[str]] = field(default_factory=dict)
     index_stale: bool = False
+    #: The tags export's entry of each page, as written, by page URL; and the pages built since it was written.
+    tag_entries: dict[str, str] = field(default_factory=dict)
+    tags_touched: set[str] = field(default_factory=set)
     #: The data as the last pass read it (the first pass reads ahead of `loaded`): its unchanged files are reused.
     latest: LoadedData | None = None
 
@@ -357,6 +361,7 @@ def _build_pages(
             file._content, file.origin = pages[file.src_uri].markdown(), pages[file.src_uri].origin  # type: ignore[attr-defined]
         if tags is not None:
             tags.mappings.data.pop(page.url, None)
+            kept.tags_touched.add(page.url)
         _populate_page(page, config, files)
         if id(page) in in_nav and page.title != title:
             raise FullBuild("a page's title in the navigation changed")
@@ -437,14 +442,23 @@ def _write_search_index(config: MkDocsConfig, kept: KeptBuild) -> None:
 
 
 def _write_tags(config: MkDocsConfig, kept: KeptBuild) -> None:
+    """The tags export as Material's `MappingStorage.save` writes it (`json.dump` of every page's entry, in page
+    order), each page's entry serialised once and again only after the page is built again."""
     tags = material_plugin(config, "tags")
     if tags is None or not tags.config.enabled or not tags.config.export:
         return
-    from material.plugins.tags.structure.mapping.storage import MappingStorage
+    from material.plugins.tags.structure.mapping.storage import _mapping_to_json
 
-    path = os.path.normpath(os.path.join(config.site_dir, tags.config.export_file))
-    MappingStorage(tags.config).save(path + PENDING, tags.mappings)
-    os.replace(path + PENDING, path)
+    entries, touched = kept.tag_entries, kept.tags_touched
+    mappings = list(tags.mappings)
+    for mapping in mappings:
+        url = mapping.item.url
+        if url in touched or url not in entries:
+            entries[url] = json.dumps(_mapping_to_json(mapping))
+    kept.tag_entries = {mapping.item.url: entries[mapping.item.url] for mapping in mappings}
+    kept.tags_touched = set()
+    text = '{"mappings": [' + ", ".join(kept.tag_entries.values()) + "]}"
+    _write_atomically(Path(os.path.normpath(os.path.join(config.site_dir, tags.config.export_file))), text.encode())
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
