@@ -44,7 +44,7 @@ from mkdocs.structure.nav import Navigation
 
 from generator.data.exports import FOLDER as EXPORTS
 from generator.data.exports import export_files
-from generator.data.loader import LoadedData
+from generator.data.loader import LoadedData, load_data
 from generator.data.model import COLLECTION_BY_NAME, OWN_PAGES, Catalogue
 from generator.data.relations import changed_reads, grouping_fingerprints
 from generator.data.validate import Validation, validate_data
@@ -105,6 +105,8 @@ class KeptBuild:
     #: The tags export's entry of each page, as written, by page URL; and the pages built since it was written.
     tag_entries: dict[str, str] = field(default_factory=dict)
     tags_touched: set[str] = field(default_factory=set)
+    #: The first pass's validation and renderer, which the second takes over where the data is still the same.
+    first_pass: tuple[Validation, SiteRenderer] | None = None
     #: The data as the last pass read it (the first pass reads ahead of `loaded`): its unchanged files are reused.
     latest: LoadedData | None = None
 
@@ -180,7 +182,7 @@ def rebuild_edited(
     kept.unchecked |= _build_pages(kept.config, kept, pages, built)
     kept.index_stale = kept.index_stale or bool(built)
     kept.pages.update({uri: pages[uri] for uri in built})
-    kept.latest = validation.loaded
+    kept.latest, kept.first_pass = validation.loaded, (validation, renderer)
     return Rebuilt(sorted(built), len(kept.files.documentation_pages()), time.monotonic() - started, len(built))
 
 
@@ -210,7 +212,12 @@ def _validated(
         search.search_index = kept.search_index
     if tags is not None:
         tags.mappings = kept.tag_mappings
-    validation = validate_data(Path(plugin.config.data_dir), previous=kept.latest or kept.loaded)
+    data_dir = Path(plugin.config.data_dir)
+    first_pass, kept.first_pass = kept.first_pass, None
+    if first_pass is not None and _same_data(first_pass[0].loaded, data_dir):
+        before_writing()
+        return first_pass  # checked and framed already
+    validation = validate_data(data_dir, previous=kept.latest or kept.loaded)
     if not validation.ok:
         raise InvalidData("the data has problems")
     before_writing()
@@ -219,6 +226,14 @@ def _validated(
     renderer.environment = kept.renderer.environment
     _same_frame(plugin, kept, renderer)
     return validation, renderer
+
+
+def _same_data(loaded: LoadedData, data_dir: Path) -> bool:
+    """Whether the data folder still holds what `loaded` was read from (each file read again, none parsed)."""
+    again = load_data(data_dir, loaded)
+    return again.problems == loaded.problems and all(
+        again.files[stem].document is data_file.document for stem, data_file in loaded.files.items()
+    )
 
 
 def rebuild(plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[], None] = lambda: None) -> Rebuilt:
