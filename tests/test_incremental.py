@@ -29,7 +29,7 @@ from mkdocs.commands.build import build
 from mkdocs.config.defaults import MkDocsConfig
 
 from generator.data.validate import validate_data
-from generator.engines.incremental import rebuild, rebuild_edited
+from generator.engines.incremental import Superseded, rebuild, rebuild_edited
 from generator.engines.mkdocs_plugin import PlaybookPlugin
 from generator.engines.project import STARTER
 from generator.engines.site import load_mkdocs_config
@@ -88,6 +88,9 @@ class SavedFiles:
 
     def reload_browsers(self) -> None:
         self.reloads += 1
+
+    def changes_waiting(self) -> bool:
+        return False
 
     def request_build(self) -> None:
         self.builds_asked += 1
@@ -248,6 +251,27 @@ def test_the_first_pass_builds_the_edited_records_page_alone_and_the_second_the_
         assert "Files workshop, renamed" not in (session.site / "catalogue" / "index.html").read_text(encoding="utf-8")
         second = rebuild(session.plugin, kept)
         assert "tasks/300.md" not in second.pages and "catalogue.md" in second.pages
+        assert digest(session.site) == session.clean_digest()
+    finally:
+        session.save(session.base)
+        session.update()
+
+
+def test_a_save_during_the_second_pass_stops_it_before_it_writes_and_its_own_passes_do_both(session: Session):
+    """A contributor who saves again while the background pass renders is not kept waiting for it: it stops
+    before writing anything, and the next save's passes bring the site up to both edits."""
+    session.save(edited(session.base, ("title", 300, "Files workshop, renamed")))
+    try:
+        kept = session.plugin.kept
+        assert kept is not None
+        rebuild_edited(session.plugin, kept)
+        before = digest(session.site)
+        with pytest.raises(Superseded):
+            rebuild(session.plugin, kept, superseded=lambda: True)
+        assert digest(session.site) == before
+        renamed = edited(session.base, ("title", 300, "Files workshop, renamed"))
+        session.save(edited(renamed, ("title", 100, "Assess the tenant again")))
+        assert session.update().startswith("rebuilt ")
         assert digest(session.site) == session.clean_digest()
     finally:
         session.save(session.base)

@@ -71,6 +71,11 @@ class InvalidData(FullBuild):
     """The data has problems: a build shows them, and nothing else."""
 
 
+class Superseded(Exception):
+    """A newer save came while the second pass was rendering: it stopped before writing anything, and the newer
+    save's own passes do its work too (they start from the same kept build)."""
+
+
 @dataclass
 class KeptBuild:
     """What the last full build made, as the next edit needs it."""
@@ -236,10 +241,17 @@ def _same_data(loaded: LoadedData, data_dir: Path) -> bool:
     )
 
 
-def rebuild(plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[], None] = lambda: None) -> Rebuilt:
+def rebuild(
+    plugin: PlaybookPlugin,
+    kept: KeptBuild,
+    before_writing: Callable[[], None] = lambda: None,
+    superseded: Callable[[], bool] = lambda: False,
+) -> Rebuilt:
     """Brings the served site up to date with the data folder; raises FullBuild where it cannot.
 
     `before_writing` is called once the data is known to be valid, before anything is written or changed.
+    `superseded` is asked, while pages are rendered, whether a newer save waits; if so, Superseded is raised
+    before anything is written, so that the save is not kept waiting.
     """
     started = time.monotonic()
     config = kept.config
@@ -261,6 +273,8 @@ def rebuild(plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[]
         before = kept.pages[plan.src_uri]
         signatures[plan.src_uri] = signature = renderer.signature(plan)
         if before.reads & changed or signature != kept.signatures[plan.src_uri]:
+            if superseded():
+                raise Superseded
             try:
                 pages[plan.src_uri] = renderer.render(plan)
             except DataError as err:
@@ -271,6 +285,8 @@ def rebuild(plugin: PlaybookPlugin, kept: KeptBuild, before_writing: Callable[[]
             pages[plan.src_uri] = before
     rewritten = {uri for uri, page in pages.items() if page is not kept.pages[uri] and _markdown_changed(page, kept)}
     moved = {uri for uri, page in pages.items() if page.origin != kept.pages[uri].origin} - rewritten
+    if superseded():
+        raise Superseded  # the last moment: the lines below write the site
     plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map
     hand_written = plugin.resolved_hand_written(config, kept.files)
     rewritten |= {uri for uri, markdown in hand_written.items() if kept.hand_written.get(uri) != markdown}

@@ -37,6 +37,7 @@ from generator.engines.incremental import (
     KeptBuild,
     Rebuilt,
     Stash,
+    Superseded,
     material_plugin,
     rebuild,
     rebuild_edited,
@@ -445,7 +446,10 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             if self.kept is not kept:  # an edit since, or a full build, has taken it over
                 return
             try:
-                rebuilt = rebuild(self, kept)
+                rebuilt = rebuild(self, kept, superseded=server.changes_waiting)
+            except Superseded:
+                log.info("a newer save came: the rest of this edit follows with it")
+                return
             except Exception as err:
                 log.info(f"the pages that show the whole catalogue could not follow ({err}): a full build comes")
                 self.kept = None

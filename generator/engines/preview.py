@@ -89,6 +89,11 @@ class EventDrivenServer(LiveReloadServer):
             self._want_rebuild = True
             self._rebuild_cond.notify_all()
 
+    def changes_waiting(self) -> bool:
+        """Whether a file changed since the last `take_changes`: a build for it is on its way."""
+        with self._changes_lock:
+            return bool(self._changes)
+
     def take_changes(self) -> set[str]:
         """The files changed since the last call (absolute paths), forgotten once taken."""
         with self._changes_lock:
