@@ -446,7 +446,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             if self.kept is not kept:  # an edit since, or a full build, has taken it over
                 return
             try:
-                rebuilt = rebuild(self, kept, superseded=server.changes_waiting)
+                with _no_cyclic_collection():
+                    rebuilt = rebuild(self, kept, superseded=server.changes_waiting)
             except Superseded:
                 log.info("a newer save came: the rest of this edit follows with it")
                 return
@@ -531,8 +532,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 @contextmanager
 def _no_cyclic_collection() -> Iterator[None]:
     """Python's cycle collector paused: a kept build of thousands of pages holds millions of objects, and a full
-    collection in the middle of the pass the contributor waits for costs more than the pass itself. The
-    collector catches up afterwards."""
+    collection in the middle of a pass costs more than the first pass itself. The collector catches up
+    afterwards (the garbage of one pass is what it waits for)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
