@@ -1,0 +1,130 @@
+"""A runbook's steps as raw HTML: a stage's steps as one `<ol>`, each step as Python-Markdown wrote it from the
+Markdown list the template used to write.
+
+At 5,000 tasks a runbook has thousands of steps, and Markdown's inline processing of them cost seconds a page. Raw
+HTML costs Markdown nothing (the engines even keep the block out of its parser: engines/raw_blocks), so the steps
+are written here, in Python, with the HTML Markdown made of them: the same elements, ids and text, each value
+escaped for the place it lands, and the glossary's acronyms marked as the abbr extension marks them (inline_html).
+
+Links are written as Markdown links are, to the `.md` page (`Linker.href`): every engine resolves them the same
+(pages/raw_links). Each step reads the data as the template did, so the live preview knows what a runbook shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.data.relations import Relations
+from generator.pages.addresses import Linker, display_name
+from generator.pages.escape import Markdown, escape_html, escape_markdown
+from generator.pages.inline_html import InlineHtml
+
+Record = dict[str, Any]
+
+
+class RunbookSteps:
+    """The steps of one runbook page; a template calls it once per stage."""
+
+    def __init__(self, relations: Relations, linker: Linker, text: InlineHtml, stand_in: Any) -> None:
+        self.relations, self.linker, self.text, self.stand_in = relations, linker, text, stand_in
+        #: Links already written on this page, by (collection, id): a role is named on most steps.
+        self._links: dict[tuple[str, Any], str] = {}
+        self._stand_ins: dict[tuple[str, str], list[Any]] = {}
+
+    def __call__(
+        self,
+        tasks: list[Record],
+        first: int,
+        *,
+        subject_role: str | None = None,
+        subject_source: str | None = None,
+        included: set[Any] | frozenset[Any] = frozenset(),
+    ) -> Markdown:
+        """The stage's steps, numbered from `first` (the numbers run on across a runbook's stages), as an `<ol>`
+        block: a blank line must come before and after it in the page."""
+        start = f' start="{first}"' if first != 1 else ""
+        rows = [
+            self._step(number, task, subject_role, subject_source, included)
+            for number, task in enumerate(tasks, start=first)
+        ]
+        return Markdown(f'<ol class="runbook-steps"{start}>\n' + "\n".join(rows) + "\n</ol>")
+
+    def _step(
+        self, number: int, task: Record, subject_role: str | None, subject_source: str | None, included: Any
+    ) -> str:
+        """One step: a checkbox named by the step's text (so no value from the data goes into an attribute but
+        the task's number), the task and its title, its flags, its owner (on a source's runbook), who stands in
+        for a retired owner, and the tasks it waits for that this runbook leaves out, with their owners."""
+        step, check = f"runbook-step-{number}", f"runbook-check-{number}"
+        row = _Row(self.text)
+        row.tag(
+            f'<li><input type="checkbox" class="runbook-check" data-task="{escape_html(task["id"])}" id="{check}"'
+            f' aria-label="Step {number} done:" aria-labelledby="{check} {step}"> <span id="{step}">'
+        )
+        row.tag(self._link("tasks", task))
+        row.text(": " + escape_markdown(task["title"]))
+        for flag, words in (("optional", "(optional)"), ("if_applicable", "(if applicable)")):
+            if task.get(flag):
+                row.text(" ")
+                row.tag("<em>")
+                row.text(words)
+                row.tag("</em>")
+        row.tag("</span>")
+        if not subject_role:
+            row.text(" · ")
+            row.tag(self._link("roles", task["owner"]))
+        stand_in = self._stand_in(task["owner"], subject_source) if subject_source else []
+        if stand_in:
+            row.text(" (")
+            for piece in stand_in:
+                row.text(piece) if isinstance(piece, str) else row.tag(self._link(*piece))
+            row.text(")")
+        separator = " · waits for "
+        for prerequisite in task.get("prerequisites", []):
+            if prerequisite not in included:
+                row.text(separator)
+                row.tag(self._link("tasks", prerequisite))
+                row.text(" (")
+                row.tag(self._link("roles", self.relations.tasks[prerequisite]["owner"]))
+                row.text(")")
+                separator = ", "
+        row.tag("</li>")
+        return row.html()
+
+    def _stand_in(self, owner: str, source: str) -> list[Any]:
+        key = (owner, source)
+        if key not in self._stand_ins:
+            self._stand_ins[key] = self.stand_in(owner, source)
+        return self._stand_ins[key]
+
+    def _link(self, collection: str, record_or_id: Any) -> str:
+        key = (collection, record_or_id["id"] if isinstance(record_or_id, dict) else record_or_id)
+        written = self._links.get(key)
+        if written is None:
+            record = record_or_id if isinstance(record_or_id, dict) else self.linker.record(collection, key[1])
+            label = self.text(escape_markdown(display_name(collection, record)))
+            written = self._links[key] = f'<a href="{escape_html(self.linker.href(collection, record))}">{label}</a>'
+        return written
+
+
+class _Row:
+    """A step's HTML as it is written: tags as they are, and the text between two tags as Markdown text, made
+    into HTML at once (the abbr extension looks for acronyms in each such run of text as a whole)."""
+
+    def __init__(self, convert: InlineHtml) -> None:
+        self._convert = convert
+        self._parts: list[str] = []
+        self._text: list[str] = []
+
+    def text(self, escaped: str) -> None:
+        self._text.append(escaped)
+
+    def tag(self, html: str) -> None:
+        if self._text:
+            self._parts.append(self._convert("".join(self._text)))
+            self._text.clear()
+        self._parts.append(html)
+
+    def html(self) -> str:
+        self.tag("")
+        return "".join(self._parts)
