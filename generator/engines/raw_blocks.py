@@ -4,8 +4,7 @@ The task catalogue is one `<div>` of HTML with a row per task, and a runbook an 
 Python-Markdown (md_in_html) passes such a block through as written, but only after parsing every tag of it with its
 HTML parser: 2 s at 5,000 tasks for the catalogue, the most costly page of the site. A block it would pass through
 unchanged can as well wait outside: the Markdown gets a comment in its place (a raw block of its own, also passed
-through as written) and the block replaces the comment in the HTML, which comes out as before (but for a blank line
-after the block).
+through as written) and the block replaces the comment in the HTML, which comes out byte for byte as before.
 
 Only a block Markdown surely leaves alone is set aside: it starts a line after a blank line (or the page's start)
 with a known opening tag, ends with the tag's match followed by a blank line (or the page's end), and no tag of it
@@ -20,8 +19,9 @@ import re
 OPENINGS = (r'<div class="playbook-catalogue">', r'<ol class="runbook-steps"(?: start="\d+")?>')
 PLACEHOLDER = "<!-- playbook set-aside block {} -->"
 _PLACEHOLDERS = re.compile(r"<!-- playbook set-aside block (\d+) -->")
-#: An opening line at the page's start or after a blank line; the tag's name is its first group.
-_OPENING = re.compile(r"(?:\A|(?<=\n\n))(?=<(\w+))(?:" + "|".join(OPENINGS) + r")\n")
+#: An opening line after a blank line (the page is searched with one before it); the tag's name is the group.
+#: It starts with plain characters, which Python's regular expressions find fast in a long page.
+_OPENING = re.compile(r"\n\n(?=<(\w+))(?:" + "|".join(OPENINGS) + r")\n")
 _ASKS_FOR_MARKDOWN = re.compile(r"<[^>]*\smarkdown\b[^>]*>")
 
 
@@ -30,12 +30,12 @@ def set_aside(markdown: str) -> tuple[str, list[str]]:
     blocks: list[str] = []
     kept: list[str] = []
     position = 0
-    for opening in _OPENING.finditer(markdown):
-        start = opening.start()
+    for opening in _OPENING.finditer("\n\n" + markdown):
+        start = opening.start()  # in the page: the two newlines put before it make up for the blank line matched
         if start < position:
             continue  # inside a block set aside already
         end = _block_end(markdown, start, opening[1])
-        if end is None or _ASKS_FOR_MARKDOWN.search(markdown, start, end):
+        if end is None or _asks_for_markdown(markdown, start, end):
             continue
         kept += [markdown[position:start], PLACEHOLDER.format(len(blocks))]
         blocks.append(markdown[start:end])
@@ -53,6 +53,10 @@ def put_back(html: str, blocks: list[str]) -> str:
             placeholder = PLACEHOLDER.format(number)
             raise ValueError(f"a set-aside HTML block's placeholder did not come through Markdown: {placeholder}")
     return _PLACEHOLDERS.sub(lambda match: blocks[int(match[1])] if int(match[1]) < len(blocks) else match[0], html)
+
+
+def _asks_for_markdown(markdown: str, start: int, end: int) -> bool:
+    return markdown.find("markdown", start, end) >= 0 and _ASKS_FOR_MARKDOWN.search(markdown, start, end) is not None
 
 
 def _block_end(markdown: str, start: int, tag: str) -> int | None:
