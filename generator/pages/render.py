@@ -44,7 +44,7 @@ from generator.pages.addresses import (
 from generator.pages.diagrams import migration_flow, options_lifecycle
 from generator.pages.escape import Markdown, escape_html, escape_markdown, markdown_link
 from generator.pages.inline_html import InlineHtml
-from generator.pages.runbook_steps import RunbookSteps
+from generator.pages.task_rows import CatalogueRows, RunbookSteps
 from generator.system.processes import die_with_parent
 
 Record = dict[str, Any]
@@ -265,6 +265,7 @@ class SiteRenderer:
         scope = RoleScope(self.relations, linker)
         return self.environment.get_template(template).render(
             steps=RunbookSteps(self.relations, linker, self.inline_html, scope.stand_in_pieces),
+            catalogue_rows=CatalogueRows(linker),
             x=linker,
             r=self.relations,
             c=self.catalogue,

@@ -1,18 +1,22 @@
-"""A runbook's steps as raw HTML: a stage's steps as one `<ol>`, each step as Python-Markdown wrote it from the
-Markdown list the template used to write.
+"""The rows of the pages that show every task, as raw HTML: a runbook's steps (a stage's steps as one `<ol>`) and
+the task catalogue's table rows.
 
-At 5,000 tasks a runbook has thousands of steps, and Markdown's inline processing of them cost seconds a page. Raw
-HTML costs Markdown nothing (the engines even keep the block out of its parser: engines/raw_blocks), so the steps
-are written here, in Python, with the HTML Markdown made of them: the same elements, ids and text, each value
-escaped for the place it lands, and the glossary's acronyms marked as the abbr extension marks them (inline_html).
+At 5,000 tasks such a page has thousands of rows. A runbook's steps were a Markdown list, and Markdown's inline
+processing of them cost seconds a page; the catalogue's rows were raw HTML already, but Jinja took a second to write
+them. Raw HTML costs Markdown nothing (the engines even keep the block out of its parser: engines/raw_blocks), so
+the rows are written here, in Python: for a runbook, the HTML Markdown made of its list (the same elements, ids and
+text, each value escaped for the place it lands, the glossary's acronyms marked as the abbr extension marks them:
+inline_html); for the catalogue, what its template wrote.
 
 Links are written as Markdown links are, to the `.md` page (`Linker.href`): every engine resolves them the same
-(pages/raw_links). Each step reads the data as the template did, so the live preview knows what a runbook shows.
+(pages/raw_links). Each row reads the data as the template did, so the live preview knows what a page shows.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from markupsafe import escape
 
 from generator.data.relations import Relations
 from generator.pages.addresses import Linker, display_name
@@ -128,3 +132,47 @@ class _Row:
     def html(self) -> str:
         self.tag("")
         return "".join(self._parts)
+
+
+class CatalogueRows:
+    """The task catalogue's table rows, with the data its filters read (generator/pages/assets/catalogue.js);
+    values escaped for HTML as Jinja's `escape` filter escapes them."""
+
+    def __init__(self, linker: Linker) -> None:
+        self.linker = linker
+        self._cells: dict[tuple[str, Any], str] = {}
+
+    def __call__(self, tasks: list[Record]) -> Markdown:
+        return Markdown("".join(self._row(task) for task in tasks))
+
+    def _row(self, task: Record) -> str:
+        sources = task.get("sources", [])
+        flags = (" data-optional" if task.get("optional") else "") + (
+            " data-if-applicable" if task.get("if_applicable") else ""
+        )
+        title = str(escape(task["title"]))
+        if task.get("optional"):
+            title += ' <span class="playbook-catalogue__flag">optional</span>'
+        if task.get("if_applicable"):
+            title += ' <span class="playbook-catalogue__flag">if applicable</span>'
+        where = ", ".join(self._cell("migration_sources", source) for source in sources) or "all"
+        return (
+            f'<tr data-role="{escape(task["owner"])}" data-stage="{escape(task["stage"])}"'
+            f' data-sources="{escape(" ".join(sources) or "all")}"{flags}>\n'
+            f'<td><a href="{escape(self.linker.href("tasks", task))}">{escape(task["id"])}</a></td>\n'
+            f"<td>{title}</td>\n"
+            f"<td>{self._cell('roles', task['owner'])}</td>\n"
+            f"<td>{self._cell('migration_stages', task['stage'])}</td>\n"
+            f"<td>{where}</td>\n"
+            "</tr>\n"
+        )
+
+    def _cell(self, collection: str, record_id: Any) -> str:
+        """A link to a role, a stage or a source, by its name: written once a page."""
+        key = (collection, record_id)
+        written = self._cells.get(key)
+        if written is None:
+            record = self.linker.record(collection, record_id)
+            href = escape(self.linker.href(collection, record))
+            written = self._cells[key] = f'<a href="{href}">{escape(record["name"])}</a>'
+        return written

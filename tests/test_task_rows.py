@@ -1,4 +1,4 @@
-"""A runbook's steps are raw HTML written in Python (generator/pages/runbook_steps.py): their text comes out as
+"""A runbook's steps are raw HTML written in Python (generator/pages/task_rows.py): their text comes out as
 Markdown made it, acronyms included, and data stays text whatever it holds."""
 
 from __future__ import annotations
