@@ -33,14 +33,26 @@ def resolve_raw_links(html: str, src_uri: str, directory_urls: bool) -> str:
         return html
     style = "directory" if directory_urls else "file"
     folder = posixpath.dirname(src_uri)
+    # A page links the same few pages many times over (a runbook names a role on every step): each link once.
+    done: dict[tuple[str, str | None], str | None] = {}
 
     def built(match: re.Match[str]) -> str:
         attribute, quote, path, fragment = match.groups()
         before = html[match.start() - 1] if match.start() else ""
-        target = posixpath.normpath(posixpath.join(folder, path))
-        if not (before.isspace() or before in "\"'") or target == ".." or target.startswith("../"):
-            return match[0]  # another attribute's name ends so; or a link out of the docs folder, broken anyway
-        anchor = fragment[1:] if fragment else None
-        return f"{attribute}{quote}{built_href(src_uri, target, anchor, style)}{quote}"
+        if not (before.isspace() or before in "\"'"):
+            return match[0]  # another attribute's name ends so
+        key = (path, fragment)
+        if key not in done:
+            done[key] = _built_href(src_uri, folder, path, fragment, style)
+        href = done[key]
+        return match[0] if href is None else f"{attribute}{quote}{href}{quote}"
 
     return _MARKDOWN_LINK.sub(built, html)
+
+
+def _built_href(src_uri: str, folder: str, path: str, fragment: str | None, style: str) -> str | None:
+    """The link to `path` (from the page's folder) as built; None for a link out of the docs folder (broken anyway)."""
+    target = posixpath.normpath(posixpath.join(folder, path))
+    if target == ".." or target.startswith("../"):
+        return None
+    return built_href(src_uri, target, fragment[1:] if fragment else None, style)
