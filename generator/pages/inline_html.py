@@ -17,6 +17,7 @@ import html
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from markdown.serializers import to_html_string
@@ -44,6 +45,11 @@ class InlineHtml:
         # most texts have none, and are spared the pattern.
         self._first_words = {_WORDS.search(term)[0] for term in terms}  # type: ignore[index]
         self._cache: dict[str, str] = {}
+
+    @classmethod
+    def of(cls, glossary: Iterable[dict[str, Any]]) -> InlineHtml:
+        """The converter for a glossary: the same one while the glossary is the same (its conversions are kept)."""
+        return _converter(tuple((entry["term"], entry["expansion"]) for entry in glossary))
 
     def __call__(self, escaped: str) -> str:
         """The HTML of escaped Markdown text (no links, no emphasis: those are the caller's tags)."""
@@ -81,3 +87,8 @@ def _abbr_element(term: str, title: str) -> str:
     element = etree.Element("abbr", {"title": title})
     element.text = term
     return to_html_string(element)
+
+
+@lru_cache(maxsize=4)
+def _converter(glossary: tuple[tuple[str, Any], ...]) -> InlineHtml:
+    return InlineHtml({"term": term, "expansion": expansion} for term, expansion in glossary)

@@ -184,7 +184,7 @@ class SiteRenderer:
         self.environment.globals["has_page"] = self.has_page
         #: Text as Markdown makes it into HTML, for rows written as HTML; read before any page, so no page notes
         #: the glossary as read (the preview builds the whole site when it changes).
-        self.inline_html = InlineHtml(self.catalogue.records("glossary"))
+        self.inline_html = InlineHtml.of(self.catalogue.records("glossary"))
         self._plans: list[PagePlan] | None = None
 
     def has_page(self, src_uri: str) -> bool:

@@ -25,6 +25,12 @@ from generator.pages.inline_html import InlineHtml
 
 Record = dict[str, Any]
 
+#: The text of each step written (after its checkbox, which carries its number), by everything it shows: the same
+#: step on another runbook, or on the same runbook after an edit elsewhere, is written once. Bounded; kept for the
+#: process (the live preview's rebuilds reuse it).
+_STEP_TEXTS: dict[tuple[Any, ...], str] = {}
+STEP_TEXTS_KEPT = 100_000
+
 
 class RunbookSteps:
     """The steps of one runbook page; a template calls it once per stage."""
@@ -33,7 +39,9 @@ class RunbookSteps:
         self.relations, self.linker, self.text, self.stand_in = relations, linker, text, stand_in
         #: Links already written on this page, by (collection, id): a role is named on most steps.
         self._links: dict[tuple[str, Any], str] = {}
-        self._stand_ins: dict[tuple[str, str], list[Any]] = {}
+        self._stand_ins: dict[tuple[str, str], tuple[tuple[bool, str], ...]] = {}
+        #: Links are relative: pages in one folder write them alike.
+        self._folder = linker.from_uri.rpartition("/")[0]
 
     def __call__(
         self,
@@ -57,48 +65,85 @@ class RunbookSteps:
         self, number: int, task: Record, subject_role: str | None, subject_source: str | None, included: Any
     ) -> str:
         """One step: a checkbox named by the step's text (so no value from the data goes into an attribute but
-        the task's number), the task and its title, its flags, its owner (on a source's runbook), who stands in
-        for a retired owner, and the tasks it waits for that this runbook leaves out, with their owners."""
+        the task's number), then the step's text (`_text`)."""
         step, check = f"runbook-step-{number}", f"runbook-check-{number}"
-        row = _Row(self.text)
-        row.tag(
+        opening = (
             f'<li><input type="checkbox" class="runbook-check" data-task="{escape_html(task["id"])}" id="{check}"'
             f' aria-label="Step {number} done:" aria-labelledby="{check} {step}"> <span id="{step}">'
         )
+        owner = task["owner"]
+        # Everything the step's text shows, read from the data as the template read it (so the preview knows
+        # what the page shows), links already written: a step written before, on any page, is written alike.
+        shown = (
+            self.text,
+            self._folder,
+            task["id"],
+            task["title"],
+            bool(task.get("optional")),
+            bool(task.get("if_applicable")),
+            None if subject_role else self._link("roles", owner),
+            self._stand_in(owner, subject_source) if subject_source else (),
+            tuple(
+                (prerequisite, self._link("roles", self.relations.tasks[prerequisite]["owner"]))
+                for prerequisite in task.get("prerequisites", [])
+                if prerequisite not in included
+            ),
+        )
+        text = _STEP_TEXTS.get(shown)
+        if text is None:
+            if len(_STEP_TEXTS) >= STEP_TEXTS_KEPT:
+                _STEP_TEXTS.clear()
+            text = _STEP_TEXTS[shown] = self._text(task, *shown[4:])
+        return opening + text
+
+    def _text(
+        self,
+        task: Record,
+        optional: bool,
+        if_applicable: bool,
+        owner_link: str | None,
+        stand_in: tuple[tuple[bool, str], ...],
+        waits_for: tuple[tuple[Any, str], ...],
+    ) -> str:
+        """The step's text: the task and its title, its flags, its owner (on a source's runbook), who stands in
+        for a retired owner, and the tasks it waits for that this runbook leaves out, with their owners."""
+        row = _Row(self.text)
         row.tag(self._link("tasks", task))
         row.text(": " + escape_markdown(task["title"]))
-        for flag, words in (("optional", "(optional)"), ("if_applicable", "(if applicable)")):
-            if task.get(flag):
+        for flag, words in ((optional, "(optional)"), (if_applicable, "(if applicable)")):
+            if flag:
                 row.text(" ")
                 row.tag("<em>")
                 row.text(words)
                 row.tag("</em>")
         row.tag("</span>")
-        if not subject_role:
+        if owner_link is not None:
             row.text(" · ")
-            row.tag(self._link("roles", task["owner"]))
-        stand_in = self._stand_in(task["owner"], subject_source) if subject_source else []
+            row.tag(owner_link)
         if stand_in:
             row.text(" (")
-            for piece in stand_in:
-                row.text(piece) if isinstance(piece, str) else row.tag(self._link(*piece))
+            for is_link, piece in stand_in:
+                row.tag(piece) if is_link else row.text(piece)
             row.text(")")
         separator = " · waits for "
-        for prerequisite in task.get("prerequisites", []):
-            if prerequisite not in included:
-                row.text(separator)
-                row.tag(self._link("tasks", prerequisite))
-                row.text(" (")
-                row.tag(self._link("roles", self.relations.tasks[prerequisite]["owner"]))
-                row.text(")")
-                separator = ", "
+        for prerequisite, prerequisite_owner in waits_for:
+            row.text(separator)
+            row.tag(self._link("tasks", prerequisite))
+            row.text(" (")
+            row.tag(prerequisite_owner)
+            row.text(")")
+            separator = ", "
         row.tag("</li>")
         return row.html()
 
-    def _stand_in(self, owner: str, source: str) -> list[Any]:
+    def _stand_in(self, owner: str, source: str) -> tuple[tuple[bool, str], ...]:
+        """Who stands in for a retired owner: text and links (whether each piece is a link, and the piece)."""
         key = (owner, source)
         if key not in self._stand_ins:
-            self._stand_ins[key] = self.stand_in(owner, source)
+            self._stand_ins[key] = tuple(
+                (False, piece) if isinstance(piece, str) else (True, self._link(*piece))
+                for piece in self.stand_in(owner, source)
+            )
         return self._stand_ins[key]
 
     def _link(self, collection: str, record_or_id: Any) -> str:
