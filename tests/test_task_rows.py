@@ -114,3 +114,24 @@ def test_a_role_runbook_names_what_it_waits_for_in_another_role(tmp_path: Path, 
     first = tree.css("li")[0]
     assert first.text().strip() == "Task 200: Mail workshop · waits for Task 100 (Partner)"
     assert [link.attributes["href"] for link in first.css("a")][1:] == ["../../tasks/100.md", "../../roles/partner.md"]
+
+
+def test_a_step_written_before_is_written_again_when_what_it_shows_changes(tmp_path: Path):
+    data = tmp_path / "data"
+    shutil.copytree(MINIMAL, data)
+
+    def mail_runbook() -> str:
+        renderer = SiteRenderer(load_data(data).catalogue)
+        plan = next(plan for plan in renderer.plan() if plan.src_uri == "runbooks/sources/mail.md")
+        return renderer.render(plan).body
+
+    before = mail_runbook()
+    assert mail_runbook() == before  # written again from what was kept, alike
+    for old, new in [("Mail workshop", "Mail clinic"), ("name: Support team", "name: Help desk")]:
+        for name in ("tasks.yml", "roles.yml"):
+            path = data / name
+            path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    after = mail_runbook()
+
+    assert "Mail clinic" in after and "Mail workshop" not in after
+    assert ">Help desk</a>" in after and "Support team" not in after
