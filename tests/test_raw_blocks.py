@@ -1,4 +1,5 @@
-"""The catalogue's table skips Markdown's HTML parser and the page's HTML comes out byte for byte the same."""
+"""The catalogue's table and the runbooks' steps skip Markdown's HTML parser, and the page's HTML comes out byte for
+byte the same."""
 
 from __future__ import annotations
 
@@ -21,10 +22,14 @@ def to_html():
     ).convert(text)
 
 
-def catalogue_body() -> str:
+def page_body(src_uri: str) -> str:
     renderer = SiteRenderer(load_data(REPO / "data").catalogue)
-    plan = next(plan for plan in renderer.plan() if plan.src_uri == "catalogue.md")
+    plan = next(plan for plan in renderer.plan() if plan.src_uri == src_uri)
     return renderer.render(plan).body
+
+
+def catalogue_body() -> str:
+    return page_body("catalogue.md")
 
 
 def test_the_catalogue_table_is_set_aside_and_its_html_is_unchanged(to_html):
@@ -34,6 +39,17 @@ def test_the_catalogue_table_is_set_aside_and_its_html_is_unchanged(to_html):
 
     assert len(blocks) == 1 and blocks[0].startswith('<div class="playbook-catalogue">')
     assert "<tr" not in cut and "<table>" in blocks[0]
+    assert put_back(to_html(cut), blocks) == to_html(body)
+
+
+def test_each_stage_of_a_runbook_is_set_aside_and_its_html_is_unchanged(to_html):
+    body = page_body("runbooks/sources/google-drive.md")
+
+    cut, blocks = set_aside(body)
+
+    assert len(blocks) == body.count("{ .runbook-stage }") > 1
+    assert all(block.startswith('<ol class="runbook-steps"') and block.endswith("</ol>") for block in blocks)
+    assert "runbook-check" not in cut
     assert put_back(to_html(cut), blocks) == to_html(body)
 
 

@@ -12,12 +12,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import unescape
+from typing import NamedTuple
 
 from selectolax.lexbor import LexborHTMLParser
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):
+    """A link of a page (a tuple: a whole catalogue page has tens of thousands, made fast)."""
+
     attribute: str
     value: str
     #: How many links with the same attribute and value came before this one on the page (to find it again).
@@ -52,10 +54,20 @@ def read_links(html: bytes) -> PageLinks:
     for node in tree.css("[srcset]"):
         for candidate in srcset_urls(node.attributes.get("srcset") or ""):
             add("srcset", candidate)
-    page.ids = {node.attributes.get("id") or "" for node in tree.css("[id]")}
-    page.ids |= {node.attributes.get("name") or "" for node in tree.css("a[name]")}
-    page.ids.discard("")
+    page.ids = _ids(tree)
     return page
+
+
+def read_ids(html: bytes) -> set[str]:
+    """A page's anchor targets alone: what a fragment into it may name (cheaper than all its links)."""
+    return _ids(LexborHTMLParser(html))
+
+
+def _ids(tree: LexborHTMLParser) -> set[str]:
+    ids = {node.attributes.get("id") or "" for node in tree.css("[id]")}
+    ids |= {node.attributes.get("name") or "" for node in tree.css("a[name]")}
+    ids.discard("")
+    return ids
 
 
 def srcset_urls(srcset: str) -> list[str]:

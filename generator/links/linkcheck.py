@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
-from generator.links.htmllinks import Link, PageLinks, locate, read_links
+from generator.links.htmllinks import Link, PageLinks, locate, read_ids, read_links
 from generator.system.processes import die_with_parent
 from generator.system.progress import ProgressSink
 
@@ -388,12 +388,16 @@ def _check_links(page: str, links: PageLinks, site: SiteIndex, options: CheckOpt
     result = _PageResult(page, links.ids, len(links.links), [], [], [])
     # Resolved once: a long <base href> resolved again for each of many links made a page quadratic.
     base = resolve_base(page, links.base, site, options.root) if links.base is not None else None
+    # A page names the same few pages many times over (a runbook, its roles on every step): each value once.
+    resolved: dict[str, Target] = {}
     for link in links.links:
-        if any(pattern.search(link.value) for pattern in patterns):
+        if patterns and any(pattern.search(link.value) for pattern in patterns):
             continue
-        target = resolve(
-            page, links.base, link.value, site, file_urls=options.file_urls, root=options.root, base_target=base
-        )
+        target = resolved.get(link.value)
+        if target is None:
+            target = resolved[link.value] = resolve(
+                page, links.base, link.value, site, file_urls=options.file_urls, root=options.root, base_target=base
+            )
         if target.kind == "broken":
             hint = target.hint
             if target.misspelt and len(result.broken) < HINTS_PER_PAGE:
@@ -463,7 +467,7 @@ def check_pages(site: Path, index: SiteIndex, options: CheckOptions, pages: Sequ
     targets = sorted({target for result in results for _, target, _ in result.fragments} - set(pages))
     for target in targets:  # only their ids are wanted, to resolve the fragments into them
         try:
-            ids = read_links(read_page(site, target, options.max_page_bytes)).ids
+            ids = read_ids(read_page(site, target, options.max_page_bytes))
         except UnreadablePage as err:
             results.append(_PageResult(target, set(), 0, [], [], [], unread=err.unread))
         else:
@@ -474,7 +478,7 @@ def check_pages(site: Path, index: SiteIndex, options: CheckOptions, pages: Sequ
 def page_ids(site: Path, page: str) -> set[str]:
     """The ids a built page holds (the targets of fragments into it); none for a page that cannot be read."""
     try:
-        return read_links(read_page(site, page, MAX_PAGE_BYTES)).ids
+        return read_ids(read_page(site, page, MAX_PAGE_BYTES))
     except UnreadablePage:
         return set()
 

@@ -43,6 +43,8 @@ from generator.pages.addresses import (
 )
 from generator.pages.diagrams import migration_flow, options_lifecycle
 from generator.pages.escape import Markdown, escape_html, escape_markdown, markdown_link
+from generator.pages.inline_html import InlineHtml
+from generator.pages.task_rows import CatalogueRows, RunbookSteps
 from generator.system.processes import die_with_parent
 
 Record = dict[str, Any]
@@ -180,6 +182,9 @@ class SiteRenderer:
         self.site_map = SiteMap(self.catalogue)
         self.environment = make_environment(self.override_dirs)
         self.environment.globals["has_page"] = self.has_page
+        #: Text as Markdown makes it into HTML, for rows written as HTML; read before any page, so no page notes
+        #: the glossary as read (the preview builds the whole site when it changes).
+        self.inline_html = InlineHtml.of(self.catalogue.records("glossary"))
         self._plans: list[PagePlan] | None = None
 
     def has_page(self, src_uri: str) -> bool:
@@ -259,6 +264,8 @@ class SiteRenderer:
 
         scope = RoleScope(self.relations, linker)
         return self.environment.get_template(template).render(
+            steps=RunbookSteps(self.relations, linker, self.inline_html, scope.stand_in_pieces),
+            catalogue_rows=CatalogueRows(linker),
             x=linker,
             r=self.relations,
             c=self.catalogue,
@@ -409,6 +416,10 @@ class SiteRenderer:
         return (tag_label(kinds[collection], record),) if collection in kinds else ()
 
 
+#: Escaped Markdown text, or the (collection, id) of an entity to link to.
+StandInPiece = str | tuple[str, Any]
+
+
 @dataclass(frozen=True)
 class RoleScope:
     """What a page says of the roles whose work it shows: their limits and, for a role retired for some
@@ -441,13 +452,18 @@ class RoleScope:
     def stand_in(self, role_id: str, source_id: str) -> Markdown:
         """For a step of a retired role in a migration from a source it no longer applies to: who does the
         work now, as the source page puts it; empty where the role still applies."""
+        return self._joined(self.stand_in_pieces(role_id, source_id))
+
+    def stand_in_pieces(self, role_id: str, source_id: str) -> list[StandInPiece]:
+        """`stand_in` as escaped Markdown text and the (collection, id) of each link, for a caller that writes
+        the links itself (a runbook's steps are HTML)."""
         limit = self.relations.retirement(role_id)
         if limit is None or self.relations.role_applies(role_id, source_id):
-            return Markdown("")
+            return []
         where = escape_markdown(self._source_name(source_id))
         if not limit.get("replaced_by"):
-            return Markdown(f"retired for {where}; the source page names nothing in its place")
-        return Markdown(f"retired for {where}: now {self.replacement(limit)}")
+            return [f"retired for {where}; the source page names nothing in its place"]
+        return [f"retired for {where}: now ", *self._replacement_pieces(limit)]
 
     def only(self, role_id: str) -> Markdown:
         """` (IMAP only)` after a retired role's name wherever it is listed without a source in view; else empty."""
@@ -460,11 +476,17 @@ class RoleScope:
     def replacement(self, limit: Record) -> Markdown:
         """ "the Migration Hub Learning Center's guidance, with the Migration Support Team for questions"; for a
         limit with a `replaced_by` only."""
+        return self._joined(self._replacement_pieces(limit))
+
+    def _replacement_pieces(self, limit: Record) -> list[StandInPiece]:
         replaced = limit["replaced_by"]
-        text = f"the {escape_markdown(replaced['guidance'])}'s guidance"
+        pieces: list[StandInPiece] = [f"the {escape_markdown(replaced['guidance'])}'s guidance"]
         if replaced.get("questions_to"):
-            text += f", with the {self.linker.to('roles', replaced['questions_to'])} for questions"
-        return Markdown(text)
+            pieces += [", with the ", ("roles", replaced["questions_to"]), " for questions"]
+        return pieces
+
+    def _joined(self, pieces: list[StandInPiece]) -> Markdown:
+        return Markdown("".join(piece if isinstance(piece, str) else self.linker.to(*piece) for piece in pieces))
 
     def _notice(self, role: Record, limit: Record, sources: list[str] | None) -> Markdown:
         if limit["kind"] != "retired":

@@ -48,10 +48,15 @@ def abbreviation_line(term: str, expansion: object) -> str:
     A line it would not read as one (a term with a backslash, say) would be rendered as Markdown on every page,
     raw HTML included; validation refuses such a term, and this refuses to write one whatever the data says.
     """
+    return f"*[{term}]: {abbreviation_title(term, expansion)}"
+
+
+def abbreviation_title(term: str, expansion: object) -> str:
+    """The `title` the abbr extension gives each `<abbr>` of the term, as its definition line writes it."""
     title = " ".join(str(expansion).split())
     if not _term_rule().fullmatch(term) or not title or title in ("''", '""'):
         raise ValueError(f"{term!r}: {expansion!r} cannot be written as an abbreviation definition")
-    return f"*[{term}]: {_tooltip_text(title)}"
+    return _tooltip_text(title)
 
 
 def _tooltip_text(text: str) -> str:

@@ -1,0 +1,223 @@
+"""The rows of the pages that show every task, as raw HTML: a runbook's steps (a stage's steps as one `<ol>`) and
+the task catalogue's table rows.
+
+At 5,000 tasks such a page has thousands of rows. A runbook's steps were a Markdown list, and Markdown's inline
+processing of them cost seconds a page; the catalogue's rows were raw HTML already, but Jinja took a second to write
+them. Raw HTML costs Markdown nothing (the engines even keep the block out of its parser: engines/raw_blocks), so
+the rows are written here, in Python: for a runbook, the HTML Markdown made of its list (the same elements, ids and
+text, each value escaped for the place it lands, the glossary's acronyms marked as the abbr extension marks them:
+inline_html); for the catalogue, what its template wrote.
+
+Links are written as Markdown links are, to the `.md` page (`Linker.href`): every engine resolves them the same
+(pages/raw_links). Each row reads the data as the template did, so the live preview knows what a page shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import escape
+
+from generator.data.relations import Relations
+from generator.pages.addresses import Linker, display_name
+from generator.pages.escape import Markdown, escape_html, escape_markdown
+from generator.pages.inline_html import InlineHtml
+
+Record = dict[str, Any]
+
+#: The text of each step written (after its checkbox, which carries its number), by everything it shows: the same
+#: step on another runbook, or on the same runbook after an edit elsewhere, is written once. Bounded; kept for the
+#: process (the live preview's rebuilds reuse it).
+_STEP_TEXTS: dict[tuple[Any, ...], str] = {}
+STEP_TEXTS_KEPT = 100_000
+
+
+class RunbookSteps:
+    """The steps of one runbook page; a template calls it once per stage."""
+
+    def __init__(self, relations: Relations, linker: Linker, text: InlineHtml, stand_in: Any) -> None:
+        self.relations, self.linker, self.text, self.stand_in = relations, linker, text, stand_in
+        #: Links already written on this page, by (collection, id): a role is named on most steps.
+        self._links: dict[tuple[str, Any], str] = {}
+        self._stand_ins: dict[tuple[str, str], tuple[tuple[bool, str], ...]] = {}
+        #: Links are relative: pages in one folder write them alike.
+        self._folder = linker.from_uri.rpartition("/")[0]
+
+    def __call__(
+        self,
+        tasks: list[Record],
+        first: int,
+        *,
+        subject_role: str | None = None,
+        subject_source: str | None = None,
+        included: set[Any] | frozenset[Any] = frozenset(),
+    ) -> Markdown:
+        """The stage's steps, numbered from `first` (the numbers run on across a runbook's stages), as an `<ol>`
+        block: a blank line must come before and after it in the page."""
+        start = f' start="{first}"' if first != 1 else ""
+        rows = [
+            self._step(number, task, subject_role, subject_source, included)
+            for number, task in enumerate(tasks, start=first)
+        ]
+        return Markdown(f'<ol class="runbook-steps"{start}>\n' + "\n".join(rows) + "\n</ol>")
+
+    def _step(
+        self, number: int, task: Record, subject_role: str | None, subject_source: str | None, included: Any
+    ) -> str:
+        """One step: a checkbox named by the step's text (so no value from the data goes into an attribute but
+        the task's number), then the step's text (`_text`)."""
+        step, check = f"runbook-step-{number}", f"runbook-check-{number}"
+        opening = (
+            f'<li><input type="checkbox" class="runbook-check" data-task="{escape_html(task["id"])}" id="{check}"'
+            f' aria-label="Step {number} done:" aria-labelledby="{check} {step}"> <span id="{step}">'
+        )
+        owner = task["owner"]
+        # Everything the step's text shows, read from the data as the template read it (so the preview knows
+        # what the page shows), links already written: a step written before, on any page, is written alike.
+        shown = (
+            self.text,
+            self._folder,
+            task["id"],
+            task["title"],
+            bool(task.get("optional")),
+            bool(task.get("if_applicable")),
+            None if subject_role else self._link("roles", owner),
+            self._stand_in(owner, subject_source) if subject_source else (),
+            tuple(
+                (prerequisite, self._link("roles", self.relations.tasks[prerequisite]["owner"]))
+                for prerequisite in task.get("prerequisites", [])
+                if prerequisite not in included
+            ),
+        )
+        text = _STEP_TEXTS.get(shown)
+        if text is None:
+            if len(_STEP_TEXTS) >= STEP_TEXTS_KEPT:
+                _STEP_TEXTS.clear()
+            text = _STEP_TEXTS[shown] = self._text(task, *shown[4:])
+        return opening + text
+
+    def _text(
+        self,
+        task: Record,
+        optional: bool,
+        if_applicable: bool,
+        owner_link: str | None,
+        stand_in: tuple[tuple[bool, str], ...],
+        waits_for: tuple[tuple[Any, str], ...],
+    ) -> str:
+        """The step's text: the task and its title, its flags, its owner (on a source's runbook), who stands in
+        for a retired owner, and the tasks it waits for that this runbook leaves out, with their owners."""
+        row = _Row(self.text)
+        row.tag(self._link("tasks", task))
+        row.text(": " + escape_markdown(task["title"]))
+        for flag, words in ((optional, "(optional)"), (if_applicable, "(if applicable)")):
+            if flag:
+                row.text(" ")
+                row.tag("<em>")
+                row.text(words)
+                row.tag("</em>")
+        row.tag("</span>")
+        if owner_link is not None:
+            row.text(" · ")
+            row.tag(owner_link)
+        if stand_in:
+            row.text(" (")
+            for is_link, piece in stand_in:
+                row.tag(piece) if is_link else row.text(piece)
+            row.text(")")
+        separator = " · waits for "
+        for prerequisite, prerequisite_owner in waits_for:
+            row.text(separator)
+            row.tag(self._link("tasks", prerequisite))
+            row.text(" (")
+            row.tag(prerequisite_owner)
+            row.text(")")
+            separator = ", "
+        row.tag("</li>")
+        return row.html()
+
+    def _stand_in(self, owner: str, source: str) -> tuple[tuple[bool, str], ...]:
+        """Who stands in for a retired owner: text and links (whether each piece is a link, and the piece)."""
+        key = (owner, source)
+        if key not in self._stand_ins:
+            self._stand_ins[key] = tuple(
+                (False, piece) if isinstance(piece, str) else (True, self._link(*piece))
+                for piece in self.stand_in(owner, source)
+            )
+        return self._stand_ins[key]
+
+    def _link(self, collection: str, record_or_id: Any) -> str:
+        key = (collection, record_or_id["id"] if isinstance(record_or_id, dict) else record_or_id)
+        written = self._links.get(key)
+        if written is None:
+            record = record_or_id if isinstance(record_or_id, dict) else self.linker.record(collection, key[1])
+            label = self.text(escape_markdown(display_name(collection, record)))
+            written = self._links[key] = f'<a href="{escape_html(self.linker.href(collection, record))}">{label}</a>'
+        return written
+
+
+class _Row:
+    """A step's HTML as it is written: tags as they are, and the text between two tags as Markdown text, made
+    into HTML at once (the abbr extension looks for acronyms in each such run of text as a whole)."""
+
+    def __init__(self, convert: InlineHtml) -> None:
+        self._convert = convert
+        self._parts: list[str] = []
+        self._text: list[str] = []
+
+    def text(self, escaped: str) -> None:
+        self._text.append(escaped)
+
+    def tag(self, html: str) -> None:
+        if self._text:
+            self._parts.append(self._convert("".join(self._text)))
+            self._text.clear()
+        self._parts.append(html)
+
+    def html(self) -> str:
+        self.tag("")
+        return "".join(self._parts)
+
+
+class CatalogueRows:
+    """The task catalogue's table rows, with the data its filters read (generator/pages/assets/catalogue.js);
+    values escaped for HTML as Jinja's `escape` filter escapes them."""
+
+    def __init__(self, linker: Linker) -> None:
+        self.linker = linker
+        self._cells: dict[tuple[str, Any], str] = {}
+
+    def __call__(self, tasks: list[Record]) -> Markdown:
+        return Markdown("".join(self._row(task) for task in tasks))
+
+    def _row(self, task: Record) -> str:
+        sources = task.get("sources", [])
+        flags = (" data-optional" if task.get("optional") else "") + (
+            " data-if-applicable" if task.get("if_applicable") else ""
+        )
+        title = str(escape(task["title"]))
+        if task.get("optional"):
+            title += ' <span class="playbook-catalogue__flag">optional</span>'
+        if task.get("if_applicable"):
+            title += ' <span class="playbook-catalogue__flag">if applicable</span>'
+        where = ", ".join(self._cell("migration_sources", source) for source in sources) or "all"
+        return (
+            f'<tr data-role="{escape(task["owner"])}" data-stage="{escape(task["stage"])}"'
+            f' data-sources="{escape(" ".join(sources) or "all")}"{flags}>\n'
+            f'<td><a href="{escape(self.linker.href("tasks", task))}">{escape(task["id"])}</a></td>\n'
+            f"<td>{title}</td>\n"
+            f"<td>{self._cell('roles', task['owner'])}</td>\n"
+            f"<td>{self._cell('migration_stages', task['stage'])}</td>\n"
+            f"<td>{where}</td>\n"
+            "</tr>\n"
+        )
+
+    def _cell(self, collection: str, record_id: Any) -> str:
+        """A link to a role, a stage or a source, by its name: written once a page."""
+        key = (collection, record_id)
+        written = self._cells.get(key)
+        if written is None:
+            record = self.linker.record(collection, record_id)
+            href = escape(self.linker.href(collection, record))
+            written = self._cells[key] = f'<a href="{href}">{escape(record["name"])}</a>'
+        return written

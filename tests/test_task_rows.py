@@ -1,0 +1,137 @@
+"""A runbook's steps are raw HTML written in Python (generator/pages/task_rows.py): their text comes out as
+Markdown made it, acronyms included, and data stays text whatever it holds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import markdown
+import pytest
+import yaml
+from conftest import MINIMAL, REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mkdocs.config import load_config
+from selectolax.lexbor import LexborHTMLParser
+
+from generator.data.loader import load_data
+from generator.engines.raw_blocks import put_back, set_aside
+from generator.pages.escape import escape_markdown
+from generator.pages.inline_html import InlineHtml
+from generator.pages.render import SiteRenderer
+from generator.pages.site_text import Abbreviations, abbreviation_line
+
+#: Terms with punctuation at either end or inside, and expansions that need escaping in an attribute.
+GLOSSARY = [
+    {"term": "MST", "expansion": "Migration Support Team"},
+    {"term": "C++", "expansion": 'C plus plus & <b>"bold"</b>'},
+    {"term": "Wi-Fi", "expansion": "Wireless"},
+    {"term": "FT", "expansion": "FastTrack"},
+    {"term": "FTVM", "expansion": "FastTrack Velocity Migration"},
+    {"term": "A_B", "expansion": "A and B"},
+    {"term": ".NET", "expansion": "Dot net"},
+]
+PIECES = [*"ab <>&*_[]`\\#=-+!.12|{}()'\"\t\n", "MST", "C++", "Wi-Fi", "FT", "FTVM", "A_B", ".NET", "é"]
+
+
+@pytest.fixture(scope="module")
+def site_markdown():
+    """Python-Markdown with the site's extensions, as MkDocs sets it up from mkdocs.yml."""
+    config = load_config(str(REPO / "mkdocs.yml"))
+    return markdown.Markdown(extensions=config.markdown_extensions, extension_configs=config.mdx_configs)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=12).map("".join))
+def test_text_comes_out_as_markdown_makes_it_acronyms_included(site_markdown, value: str):
+    escaped = escape_markdown(value)
+    definitions = "".join(f"\n\n{abbreviation_line(entry['term'], entry['expansion'])}" for entry in GLOSSARY)
+    site_markdown.reset()
+    # Between words, as a title sits in a step ("Task 3: <title> (optional)"); the definitions as a page ends.
+    html = site_markdown.convert(f"x: {escaped} y{definitions}\n")
+    assert html.startswith("<p>x: ") and html.endswith(" y</p>")
+
+    assert InlineHtml(GLOSSARY)(escaped) == html[len("<p>x: ") : -len(" y</p>")]
+
+
+HOSTILE_TITLES = ["<img src=x onerror=alert(1)>", "</span><script>alert(1)</script> SME & *x*"]
+
+
+@pytest.fixture(scope="module")
+def hostile_runbook(tmp_path_factory: pytest.TempPathFactory, site_markdown) -> LexborHTMLParser:
+    """The mail runbook of the minimal data with hostile titles, as the plugin makes it into HTML."""
+    data = tmp_path_factory.mktemp("hostile") / "data"
+    shutil.copytree(MINIMAL, data)
+    tasks_file = data / "tasks.yml"
+    tasks = yaml.safe_load(tasks_file.read_text(encoding="utf-8"))
+    for task, title in zip(tasks["tasks"], HOSTILE_TITLES, strict=False):
+        task["title"] = title
+    tasks_file.write_text(yaml.safe_dump(tasks, sort_keys=False), encoding="utf-8")
+    renderer = SiteRenderer(load_data(data).catalogue)
+    page = next(renderer.render(plan) for plan in renderer.plan() if plan.src_uri == "runbooks/sources/mail.md")
+    cut, blocks = set_aside(page.body)
+    assert blocks, "the steps are set aside"
+    site_markdown.reset()
+    return LexborHTMLParser(
+        put_back(site_markdown.convert(cut + Abbreviations(renderer.catalogue).for_page(cut)), blocks)
+    )
+
+
+def test_hostile_titles_stay_text_in_a_runbook(hostile_runbook: LexborHTMLParser):
+    assert not hostile_runbook.css("img, script")
+    steps = [node.text() for node in hostile_runbook.css("li > span[id^=runbook-step-]")]
+
+    assert steps == ["Task 100: <img src=x onerror=alert(1)>", "Task 200: </span><script>alert(1)</script> SME & *x*"]
+
+
+def test_a_step_keeps_its_checkbox_label_owner_and_prerequisite(hostile_runbook: LexborHTMLParser):
+    boxes = hostile_runbook.css("input.runbook-check")
+    assert [box.attributes["data-task"] for box in boxes] == ["100", "200"]
+    assert [box.attributes["aria-labelledby"] for box in boxes] == [
+        "runbook-check-1 runbook-step-1",
+        "runbook-check-2 runbook-step-2",
+    ]
+    second = hostile_runbook.css("li")[1]
+    # The acronym in the title is marked as the abbr extension marks it elsewhere.
+    assert [(abbr.text(), abbr.attributes["title"]) for abbr in second.css("abbr")] == [
+        ("SME", "Subject matter expert")
+    ]
+    # A role's name follows its step; the mail runbook holds both tasks, so nothing is waited for.
+    assert "waits for" not in second.text()
+    assert [link.attributes["href"] for link in second.css("a")] == ["../../tasks/200.md", "../../roles/support.md"]
+
+
+def test_a_role_runbook_names_what_it_waits_for_in_another_role(tmp_path: Path, site_markdown):
+    renderer = SiteRenderer(load_data(MINIMAL).catalogue)
+    page = next(renderer.render(plan) for plan in renderer.plan() if plan.src_uri == "runbooks/roles/support.md")
+    cut, blocks = set_aside(page.body)
+    site_markdown.reset()
+    tree = LexborHTMLParser(put_back(site_markdown.convert(cut), blocks))
+
+    steps = tree.css("ol.runbook-steps")
+    assert [step.attributes.get("start") for step in steps] == [None, "2"]  # numbered on across stages
+    first = tree.css("li")[0]
+    assert first.text().strip() == "Task 200: Mail workshop · waits for Task 100 (Partner)"
+    assert [link.attributes["href"] for link in first.css("a")][1:] == ["../../tasks/100.md", "../../roles/partner.md"]
+
+
+def test_a_step_written_before_is_written_again_when_what_it_shows_changes(tmp_path: Path):
+    data = tmp_path / "data"
+    shutil.copytree(MINIMAL, data)
+
+    def mail_runbook() -> str:
+        renderer = SiteRenderer(load_data(data).catalogue)
+        plan = next(plan for plan in renderer.plan() if plan.src_uri == "runbooks/sources/mail.md")
+        return renderer.render(plan).body
+
+    before = mail_runbook()
+    assert mail_runbook() == before  # written again from what was kept, alike
+    for old, new in [("Mail workshop", "Mail clinic"), ("name: Support team", "name: Help desk")]:
+        for name in ("tasks.yml", "roles.yml"):
+            path = data / name
+            path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    after = mail_runbook()
+
+    assert "Mail clinic" in after and "Mail workshop" not in after
+    assert ">Help desk</a>" in after and "Support team" not in after
