@@ -246,12 +246,15 @@ def rebuild(
     kept: KeptBuild,
     before_writing: Callable[[], None] = lambda: None,
     superseded: Callable[[], bool] = lambda: False,
+    *,
+    check_links: bool = True,
 ) -> Rebuilt:
     """Brings the served site up to date with the data folder; raises FullBuild where it cannot.
 
     `before_writing` is called once the data is known to be valid, before anything is written or changed.
     `superseded` is asked, while pages are rendered, whether a newer save waits; if so, Superseded is raised
-    before anything is written, so that the save is not kept waiting.
+    before anything is written, so that the save is not kept waiting. Without `check_links`, the rebuilt pages'
+    links are left for `check_rebuilt_links` (they change nothing on the site, only whether it is kept).
     """
     started = time.monotonic()
     config = kept.config
@@ -294,7 +297,8 @@ def rebuild(
     kept.unchecked |= _build_pages(config, kept, pages, rewritten)
     kept.index_stale = kept.index_stale or bool(rewritten)
     _write_downloads(config, kept.files, _changed_downloads(kept, validation.loaded.catalogue))
-    _check_links(config, kept)
+    if check_links:
+        check_rebuilt_links(kept)
     if kept.index_stale:
         _write_search_index(config, kept)
         _write_tags(config, kept)
@@ -438,9 +442,10 @@ def _pending(files: list[File]) -> Iterator[list[File]]:
             file.__dict__.pop("abs_dest_path", None)
 
 
-def _check_links(config: MkDocsConfig, kept: KeptBuild) -> None:
-    """The rebuilt pages' links; every page's where a rebuilt page lost an id that another page may link to."""
-    options, old_ids = kept.link_options, kept.unchecked
+def check_rebuilt_links(kept: KeptBuild) -> None:
+    """The rebuilt pages' links; every page's where a rebuilt page lost an id that another page may link to.
+    A broken one raises FullBuild: the full build reports it, as it would have."""
+    config, options, old_ids = kept.config, kept.link_options, kept.unchecked
     pages = sorted(old_ids)
     kept.unchecked = {}
     if options is None or not pages:

@@ -38,6 +38,7 @@ from generator.engines.incremental import (
     Rebuilt,
     Stash,
     Superseded,
+    check_rebuilt_links,
     material_plugin,
     rebuild,
     rebuild_edited,
@@ -447,7 +448,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                 return
             try:
                 with _no_cyclic_collection():
-                    rebuilt = rebuild(self, kept, superseded=server.changes_waiting)
+                    rebuilt = rebuild(self, kept, superseded=server.changes_waiting, check_links=False)
             except Superseded:
                 log.info("a newer save came: the rest of this edit follows with it")
                 return
@@ -458,6 +459,17 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                 return
             self._rebuilt_line(rebuilt, "the rest of the edit")
         server.reload_browsers()
+        # The site is current; its links are checked after the reload, as they change nothing on it. A newer save
+        # leaves them to its own pass (the pages stay listed as unchecked).
+        with self._preview_lock:
+            if self.kept is not kept or server.changes_waiting():
+                return
+            try:
+                check_rebuilt_links(kept)
+            except Exception as why:  # a broken link (FullBuild), or the check could not run: the full build says
+                log.info(f"full rebuild: {why}")
+                self.kept = None
+                server.request_build()
 
     def _rebuilt_line(self, rebuilt: Rebuilt, note: str) -> str:
         line = f"rebuilt {len(rebuilt.pages):,} of {rebuilt.total:,} pages in {rebuilt.seconds:.2f} s"
