@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -280,8 +280,11 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         return resolved
 
     def on_page_content(self, html: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
+        blocks = self.set_aside.pop(page.file.src_uri, [])
+        if self.serving:  # a preview's rebuild meets most of a page's blocks again, unchanged: resolved once
+            blocks = [_block_links_resolved(block, page.file.src_uri, config.use_directory_urls) for block in blocks]
         try:
-            html = put_back(html, self.set_aside.pop(page.file.src_uri, []))
+            html = put_back(html, blocks)
         except ValueError as err:
             raise PluginError(f"{page.file.src_uri}: {err}") from None
         # MkDocs leaves raw HTML's links as written; ours are written as Markdown links are (see raw_links). The
@@ -539,6 +542,13 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         else:
             path = prefix + source.resolve().relative_to(self.repo_root).as_posix()
         return f"{config.repo_url.rstrip('/')}/{path}"
+
+
+@lru_cache(maxsize=256)
+def _block_links_resolved(block: str, src_uri: str, directory_urls: bool) -> str:
+    """A set-aside block's raw links resolved (a runbook stage's steps name thousands of pages); the page's are
+    resolved again afterwards, which leaves these alone (they no longer end in `.md`)."""
+    return resolve_raw_links(block, src_uri, directory_urls)
 
 
 @contextmanager
