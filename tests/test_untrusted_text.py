@@ -13,8 +13,10 @@ import markdown
 import pytest
 import yaml
 from conftest import REPO, build_case_data
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from generator.data.exports import export_files
+from generator.data.exports import Exporter, export_files
 from generator.data.model import Catalogue
 from generator.data.validate import load_valid_catalogue, validate_data
 from generator.pages.escape import escape_markdown
@@ -205,3 +207,33 @@ def test_a_carriage_return_in_a_value_never_starts_a_csv_row():
     rows = list(csv.reader(io.StringIO(export_files(catalogue)["roles.csv"], newline="")))
 
     assert len(rows) == 2 and rows[1][1] == "Plain\r=cmd|' /C calc'!A0"
+
+
+VALUES = st.one_of(
+    st.text(alphabet="ab =+-@'\"\r\n\t,;é😀", max_size=8),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(alphabet="ab,;\n", max_size=3), max_size=3),
+    st.dictionaries(st.sampled_from(["x", "y"]), st.text(alphabet='ab"', max_size=3), max_size=2),
+)
+ROLES = st.lists(
+    st.fixed_dictionaries(
+        {"id": st.text(alphabet="abc", min_size=1, max_size=3)}, optional={"name": VALUES, "summary": VALUES}
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(before=ROLES, after=ROLES)
+def test_the_previews_exporter_writes_what_a_build_writes_before_and_after_an_edit(before, after):
+    """The preview keeps each record's rows and writes only new records out: the files must be a build's, byte for
+    byte, the first time and after records change (some kept, some replaced, some new)."""
+    exporter = Exporter()
+    first = Catalogue({"roles": before})
+    assert exporter.files(first) == export_files(first)
+    edited = Catalogue({"roles": [*before[:2], *after]})  # the first two records are the same objects
+    assert exporter.files(edited, {"roles"}) == {
+        name: content for name, content in export_files(edited).items() if name.startswith("roles.")
+    }

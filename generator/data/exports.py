@@ -50,6 +50,47 @@ def _csv(fields: list[str], records: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+class Exporter:
+    """`export_files` for a catalogue that changes a record at a time (the live preview's): each record's JSON
+    and CSV row is kept, by the record itself (records are never changed once loaded; an edited record is a new
+    one), and only new records are written out; the files are those `export_files` writes, byte for byte."""
+
+    def __init__(self) -> None:
+        self._written: dict[int, tuple[dict[str, Any], str, str]] = {}
+
+    def files(self, catalogue: Catalogue, only: set[str] | None = None) -> dict[str, str]:
+        files: dict[str, str] = {}
+        written: dict[int, tuple[dict[str, Any], str, str]] = {}
+        for collection in COLLECTIONS:
+            if only is not None and collection.name not in only:
+                continue
+            fields = columns(collection.name, collection.file)
+            records = catalogue.records(collection.name)
+            parts = [self._parts(record, fields, written) for record in records]
+            json_items = ",\n  ".join(part[1] for part in parts)
+            files[f"{collection.name}.json"] = (f"[\n  {json_items}\n]" if parts else "[]") + "\n"
+            files[f"{collection.name}.csv"] = _csv_row(fields) + "".join(part[2] for part in parts)
+        self._written = written  # the records of the collections written this time: no more is kept
+        return files
+
+    def _parts(
+        self, record: dict[str, Any], fields: list[str], written: dict[int, tuple[dict[str, Any], str, str]]
+    ) -> tuple[dict[str, Any], str, str]:
+        # Kept with the record itself, so that its id() stays its own while the entry lives.
+        parts = self._written.get(id(record))
+        if parts is None or parts[0] is not record:
+            as_json = json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            parts = (record, as_json, _csv_row([_cell(record.get(field)) for field in fields]))
+        written[id(record)] = parts
+        return parts
+
+
+def _csv_row(cells: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()
+
+
 #: What a spreadsheet takes for the start of a formula (OWASP's list), and the apostrophe that marks text.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 

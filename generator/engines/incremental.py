@@ -43,7 +43,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 
 from generator.data.exports import FOLDER as EXPORTS
-from generator.data.exports import export_files
+from generator.data.exports import Exporter
 from generator.data.loader import LoadedData, load_data
 from generator.data.model import COLLECTION_BY_NAME, OWN_PAGES, Catalogue
 from generator.data.relations import changed_reads, grouping_fingerprints
@@ -112,6 +112,8 @@ class KeptBuild:
     tags_touched: set[str] = field(default_factory=set)
     #: The first pass's validation and renderer, which the second takes over where the data is still the same.
     first_pass: tuple[Validation, SiteRenderer] | None = None
+    #: The downloads' writer, which keeps each record's rows.
+    exporter: Exporter = field(default_factory=Exporter)
     #: The data as the last pass read it (the first pass reads ahead of `loaded`): its unchanged files are reused.
     latest: LoadedData | None = None
 
@@ -365,7 +367,7 @@ def _changed_downloads(kept: KeptBuild, catalogue: Catalogue) -> dict[str, str]:
     edited = {name for name, records in catalogue.collections.items() if before.get(name) != records}
     edited |= {name for name in before if name not in catalogue.collections}
     changed = {}
-    for name, source in export_files(catalogue, edited).items():
+    for name, source in kept.exporter.files(catalogue, edited).items():
         file = kept.files.get_file_from_path(f"{EXPORTS}/{name}")
         if file is None:
             raise FullBuild(f"a new download, {EXPORTS}/{name}")
