@@ -29,7 +29,7 @@ from mkdocs.commands.build import build
 from mkdocs.config.defaults import MkDocsConfig
 
 from generator.data.validate import validate_data
-from generator.engines.incremental import Superseded, rebuild, rebuild_edited
+from generator.engines.incremental import Superseded, check_rebuilt_links, rebuild, rebuild_edited
 from generator.engines.mkdocs_plugin import PlaybookPlugin
 from generator.engines.project import STARTER
 from generator.engines.site import load_mkdocs_config
@@ -273,6 +273,23 @@ def test_a_save_during_the_second_pass_stops_it_before_it_writes_and_its_own_pas
         session.save(edited(renamed, ("title", 100, "Assess the tenant again")))
         assert session.update().startswith("rebuilt ")
         assert digest(session.site) == session.clean_digest()
+    finally:
+        session.save(session.base)
+        session.update()
+
+
+def test_the_link_check_after_the_reload_gives_way_to_a_newer_save_and_checks_the_rest_later(session: Session):
+    session.save(edited(session.base, ("title", 300, "Files workshop, renamed")))
+    try:
+        kept = session.plugin.kept
+        assert kept is not None
+        rebuild(session.plugin, kept, check_links=False)
+        waiting = dict(kept.unchecked)
+        assert "catalogue/index.html" in waiting  # rebuilt, its links not checked yet
+        check_rebuilt_links(kept, superseded=lambda: True)
+        assert kept.unchecked == waiting  # a newer save came: nothing checked, nothing forgotten
+        check_rebuilt_links(kept)
+        assert kept.unchecked == {}
     finally:
         session.save(session.base)
         session.update()

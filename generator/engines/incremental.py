@@ -50,7 +50,7 @@ from generator.data.relations import changed_reads, grouping_fingerprints
 from generator.data.validate import Validation, validate_data
 from generator.data.yamlsplice import common_prefix
 from generator.errors import DataError
-from generator.links.linkcheck import CheckOptions, SiteIndex, check_pages, check_site, page_ids
+from generator.links.linkcheck import CheckOptions, LinkReport, SiteIndex, check_pages, check_site, page_ids
 from generator.pages.render import Page, SiteRenderer
 from generator.pages.site_text import footer_html
 
@@ -444,18 +444,31 @@ def _pending(files: list[File]) -> Iterator[list[File]]:
             file.__dict__.pop("abs_dest_path", None)
 
 
-def check_rebuilt_links(kept: KeptBuild) -> None:
+def check_rebuilt_links(kept: KeptBuild, superseded: Callable[[], bool] = lambda: False) -> None:
     """The rebuilt pages' links; every page's where a rebuilt page lost an id that another page may link to.
-    A broken one raises FullBuild: the full build reports it, as it would have."""
+    A broken one raises FullBuild: the full build reports it, as it would have. The pages are checked one at a
+    time, and `superseded` asked before each: a newer save does not wait, and the pages left stay unchecked."""
     config, options, old_ids = kept.config, kept.link_options, kept.unchecked
     pages = sorted(old_ids)
-    kept.unchecked = {}
     if options is None or not pages:
+        kept.unchecked = {}
         return
     site = Path(config.site_dir)
     lost = any((old_ids[page] - page_ids(site, page)) & kept.fragments_into.get(page, set()) for page in pages)
-    report = check_site(site, options) if lost else check_pages(site, kept.site_index, options, pages)
+    if lost:
+        kept.unchecked = {}
+        _take_report(kept, check_site(site, options))
+        return
+    for page in pages:
+        if superseded():
+            return  # the pages not checked yet stay in kept.unchecked
+        _take_report(kept, check_pages(site, kept.site_index, options, [page]))
+        del kept.unchecked[page]
+
+
+def _take_report(kept: KeptBuild, report: LinkReport) -> None:
     if report.broken:
+        kept.unchecked = {}
         raise FullBuild("a link is broken (the full build reports it)")
     for target, fragments in report.fragments_into.items():  # links added by the rebuilt pages
         kept.fragments_into.setdefault(target, set()).update(fragments)

@@ -468,7 +468,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             if self.kept is not kept or server.changes_waiting():
                 return
             try:
-                check_rebuilt_links(kept)
+                check_rebuilt_links(kept, superseded=server.changes_waiting)
             except Exception as why:  # a broken link (FullBuild), or the check could not run: the full build says
                 log.info(f"full rebuild: {why}")
                 self.kept = None
