@@ -97,8 +97,7 @@ def _changed_lines(old: str, new: str) -> tuple[int, int, int]:
     how many old lines it replaces, and where that line starts. Lines the two texts share at either end of the
     change are not counted, so a line added at a record's end is an insertion, not a change of the next record's
     first line."""
-    changed_from = common_prefix(old, new)
-    changed_to = len(old) - common_prefix(old[changed_from:][::-1], new[changed_from:][::-1])
+    changed_from, changed_to, _ = changed_span(old, new)
     changed_from = old.rfind("\n", 0, changed_from) + 1
     if changed_to and old[changed_to - 1] != "\n":
         after = old.find("\n", changed_to)
@@ -212,7 +211,14 @@ def _paths(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
             yield from _paths(item, (*path, index))
 
 
-def common_prefix(a: str, b: str, step: int = 4096) -> int:
+def changed_span(old: str, new: str) -> tuple[int, int, int]:
+    """Where two texts differ: `old[start:old_end]` became `new[start:new_end]`, all else is shared."""
+    start = _common_prefix(old, new)
+    end = _common_prefix(old[start:][::-1], new[start:][::-1])
+    return start, len(old) - end, len(new) - end
+
+
+def _common_prefix(a: str, b: str, step: int = 4096) -> int:
     """How many characters `a` and `b` share at their start; compared a block at a time."""
     length, limit = 0, min(len(a), len(b))
     while length < limit and a[length : length + step] == b[length : length + step]:

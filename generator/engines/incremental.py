@@ -48,7 +48,7 @@ from generator.data.loader import LoadedData, load_data
 from generator.data.model import COLLECTION_BY_NAME, OWN_PAGES, Catalogue
 from generator.data.relations import changed_reads, grouping_fingerprints
 from generator.data.validate import Validation, validate_data
-from generator.data.yamlsplice import common_prefix
+from generator.data.yamlsplice import changed_span
 from generator.errors import DataError
 from generator.links.linkcheck import CheckOptions, LinkReport, SiteIndex, check_pages, check_site, page_ids
 from generator.pages.render import Page, SiteRenderer
@@ -316,9 +316,8 @@ def _lines_moved(old: str, new: str) -> bool:
     """Whether any line of `old` has another number in `new`: not so where the texts differ within one line."""
     if old == new:
         return False
-    start = common_prefix(old, new)
-    end = common_prefix(old[start:][::-1], new[start:][::-1])
-    return "\n" in old[start : len(old) - end] or "\n" in new[start : len(new) - end]
+    start, old_end, new_end = changed_span(old, new)
+    return "\n" in old[start:old_end] or "\n" in new[start:new_end]
 
 
 def _markdown_changed(page: Page, kept: KeptBuild) -> bool:
