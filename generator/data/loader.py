@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.data.model import COLLECTION_BY_NAME, DATA_FILES, SCHEMA_URL, Catalogue, collections_in
-from generator.data.yamlsafe import Document, load_yaml_bytes
+from generator.data.yamlsafe import Document, decode, load_yaml_bytes
 from generator.data.yamlsplice import reparse
 from generator.errors import Problem, UsageError, YamlLoadError
 from generator.system.confine import excerpt, links_leaving
@@ -177,9 +177,9 @@ def _reparsed(earlier: DataFile | None, raw: bytes, display: str) -> Document | 
     if earlier is None or earlier.document is None or earlier.display != display:
         return None
     try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        return None  # a whole parse says where
+        text = decode(raw, display)
+    except YamlLoadError:
+        return None  # the whole parse that follows reports it
     return reparse(earlier.document, text)
 
 
