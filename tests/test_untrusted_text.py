@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html as html_module
 import io
+import json
 import re
 from pathlib import Path
 
@@ -228,12 +229,15 @@ ROLES = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(before=ROLES, after=ROLES)
 def test_the_previews_exporter_writes_what_a_build_writes_before_and_after_an_edit(before, after):
-    """The preview keeps each record's rows and writes only new records out: the files must be a build's, byte for
-    byte, the first time and after records change (some kept, some replaced, some new)."""
+    """The preview keeps each record's rows and writes only new records out: the files must be a fresh build's,
+    byte for byte, the first time and after records change (some kept, some replaced, some new); the JSON is the
+    whole list as `json.dumps` indents it."""
     exporter = Exporter()
     first = Catalogue({"roles": before})
-    assert exporter.files(first) == export_files(first)
+    written = exporter.files(first)
+    assert written == export_files(first)
+    assert written["roles.json"] == json.dumps(before, indent=2, ensure_ascii=False) + "\n"
     edited = Catalogue({"roles": [*before[:2], *after]})  # the first two records are the same objects
-    assert exporter.files(edited, {"roles"}) == {
-        name: content for name, content in export_files(edited).items() if name.startswith("roles.")
-    }
+    rewritten = exporter.files(edited, {"roles"})
+    assert rewritten == {name: content for name, content in export_files(edited).items() if name.startswith("roles.")}
+    assert rewritten["roles.json"] == json.dumps(edited.records("roles"), indent=2, ensure_ascii=False) + "\n"

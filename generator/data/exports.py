@@ -27,33 +27,16 @@ def columns(collection: str, file: str) -> list[str]:
     return list(schema["properties"][collection]["items"]["properties"])
 
 
-def export_files(catalogue: Catalogue, only: set[str] | None = None) -> dict[str, str]:
-    """File name (under the downloads folder) → content, for every collection (or those named in `only`)."""
-    files: dict[str, str] = {}
-    for collection in COLLECTIONS:
-        if only is not None and collection.name not in only:
-            continue
-        records = catalogue.records(collection.name)
-        files[f"{collection.name}.json"] = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
-        files[f"{collection.name}.csv"] = _csv(columns(collection.name, collection.file), records)
-    return files
-
-
-def _csv(fields: list[str], records: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    # RFC 4180's CRLF: the csv module quotes a field holding a line terminator's character, so with CRLF a lone
-    # carriage return in a value is quoted too; with "\n" it was not, and a spreadsheet started a new row there.
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(fields)
-    for record in records:
-        writer.writerow([_cell(record.get(field)) for field in fields])
-    return buffer.getvalue()
+def export_files(catalogue: Catalogue) -> dict[str, str]:
+    """File name (under the downloads folder) → content, for every collection."""
+    return Exporter().files(catalogue)
 
 
 class Exporter:
-    """`export_files` for a catalogue that changes a record at a time (the live preview's): each record's JSON
-    and CSV row is kept, by the record itself (records are never changed once loaded; an edited record is a new
-    one), and only new records are written out; the files are those `export_files` writes, byte for byte."""
+    """The downloads of a catalogue, for one build or for one that changes a record at a time (the live
+    preview's): each record's JSON (as `json.dumps` of the whole list, indented by 2, writes it) and CSV row is
+    kept, by the record itself (records are never changed once loaded; an edited record is a new one), and only
+    new records are written out again."""
 
     def __init__(self) -> None:
         self._written: dict[int, tuple[dict[str, Any], str, str]] = {}
@@ -87,6 +70,8 @@ class Exporter:
 
 def _csv_row(cells: list[str]) -> str:
     buffer = io.StringIO()
+    # RFC 4180's CRLF: the csv module quotes a field holding a line terminator's character, so with CRLF a lone
+    # carriage return in a value is quoted too; with "\n" it was not, and a spreadsheet started a new row there.
     csv.writer(buffer, lineterminator="\r\n").writerow(cells)
     return buffer.getvalue()
 
