@@ -29,7 +29,7 @@ from mkdocs.commands.build import build
 from mkdocs.config.defaults import MkDocsConfig
 
 from generator.data.validate import validate_data
-from generator.engines.incremental import Superseded, check_rebuilt_links, rebuild, rebuild_edited
+from generator.engines.incremental import KeptBuild, Superseded, check_rebuilt_links, rebuild, rebuild_edited
 from generator.engines.mkdocs_plugin import PlaybookPlugin
 from generator.engines.project import STARTER
 from generator.engines.site import load_mkdocs_config
@@ -43,6 +43,8 @@ SOURCE_PAGES = ["roles-page", "other-page"]
 #: Text a title may hold: Markdown and HTML that must come out escaped, and words other pages repeat.
 TITLES = st.text(alphabet="ab <>&*_[]`Mail", min_size=1, max_size=12).map(str.strip).filter(bool)
 EDIT_LINKS = "repo_url: https://git.example.com/playbook\nedit_uri: edit/main/content/\n"
+#: The edit the hand-made tests save: task 300's title.
+RENAMED = ("title", 300, "Files workshop, renamed")
 HOME = "# Home\n\nStart with [[task:100]], ask the [[role:support]], then [[task:300]].\n"
 
 
@@ -119,6 +121,18 @@ class Session:
         line = self.plugin._preview_build(saved, partial(serve_build, self.project, self.site))  # type: ignore[arg-type]
         assert saved.builds_asked == 0, "the rest of the edit failed"
         return line
+
+    @contextmanager
+    def edit_saved(self, edit: tuple[str, int, Any]) -> Iterator[KeptBuild]:
+        """The edit saved, and the kept build given, to rebuild by hand; afterwards the base data saved again and
+        the site brought back to it."""
+        self.save(edited(self.base, edit))
+        try:
+            assert self.plugin.kept is not None
+            yield self.plugin.kept
+        finally:
+            self.save(self.base)
+            self.update()
 
     def clean_digest(self) -> dict[str, str]:
         clean = self.scratch / "clean"
@@ -223,28 +237,20 @@ def test_a_data_edit_rebuilt_in_part_gives_the_site_a_clean_build_gives(session:
 
 
 def test_a_title_edit_rebuilds_the_pages_that_show_it_and_no_other(session: Session):
-    session.save(edited(session.base, ("title", 300, "Files workshop, renamed")))
-    try:
-        assert session.plugin.kept is not None
-        rebuilt = rebuild(session.plugin, session.plugin.kept)
+    with session.edit_saved(RENAMED) as kept:
+        rebuilt = rebuild(session.plugin, kept)
         assert "tasks/300.md" in rebuilt.pages and "catalogue.md" in rebuilt.pages
         assert "tasks/200.md" in rebuilt.pages  # task 300 needs it, and it says so with the title
         assert "index.md" not in rebuilt.pages  # the home page names the task by its number only
         assert "tasks/100.md" not in rebuilt.pages  # task 100 shows neither the task nor anything it reads
         assert "Files workshop, renamed" in (session.site / "tasks" / "300" / "index.html").read_text(encoding="utf-8")
         assert digest(session.site) == session.clean_digest()
-    finally:
-        session.save(session.base)
-        session.update()
 
 
 def test_the_first_pass_builds_the_edited_records_page_alone_and_the_second_the_rest(session: Session):
     """What the contributor waits for is the edited record's own page: the first pass builds that page and no
     other; the pages that show the record elsewhere wait for the second, which leaves the site as a clean build."""
-    session.save(edited(session.base, ("title", 300, "Files workshop, renamed")))
-    try:
-        kept = session.plugin.kept
-        assert kept is not None
+    with session.edit_saved(RENAMED) as kept:
         first = rebuild_edited(session.plugin, kept)
         assert first.pages == ["tasks/300.md"]
         assert "Files workshop, renamed" in (session.site / "tasks" / "300" / "index.html").read_text(encoding="utf-8")
@@ -252,37 +258,25 @@ def test_the_first_pass_builds_the_edited_records_page_alone_and_the_second_the_
         second = rebuild(session.plugin, kept)
         assert "tasks/300.md" not in second.pages and "catalogue.md" in second.pages
         assert digest(session.site) == session.clean_digest()
-    finally:
-        session.save(session.base)
-        session.update()
 
 
 def test_a_save_during_the_second_pass_stops_it_before_it_writes_and_its_own_passes_do_both(session: Session):
     """A contributor who saves again while the background pass renders is not kept waiting for it: it stops
     before writing anything, and the next save's passes bring the site up to both edits."""
-    session.save(edited(session.base, ("title", 300, "Files workshop, renamed")))
-    try:
-        kept = session.plugin.kept
-        assert kept is not None
+    with session.edit_saved(RENAMED) as kept:
         rebuild_edited(session.plugin, kept)
         before = digest(session.site)
         with pytest.raises(Superseded):
             rebuild(session.plugin, kept, superseded=lambda: True)
         assert digest(session.site) == before
-        renamed = edited(session.base, ("title", 300, "Files workshop, renamed"))
+        renamed = edited(session.base, RENAMED)
         session.save(edited(renamed, ("title", 100, "Assess the tenant again")))
         assert session.update().startswith("rebuilt ")
         assert digest(session.site) == session.clean_digest()
-    finally:
-        session.save(session.base)
-        session.update()
 
 
 def test_the_link_check_after_the_reload_gives_way_to_a_newer_save_and_checks_the_rest_later(session: Session):
-    session.save(edited(session.base, ("title", 300, "Files workshop, renamed")))
-    try:
-        kept = session.plugin.kept
-        assert kept is not None
+    with session.edit_saved(RENAMED) as kept:
         rebuild(session.plugin, kept, check_links=False)
         waiting = dict(kept.unchecked)
         assert "catalogue/index.html" in waiting  # rebuilt, its links not checked yet
@@ -290,9 +284,6 @@ def test_the_link_check_after_the_reload_gives_way_to_a_newer_save_and_checks_th
         assert kept.unchecked == waiting  # a newer save came: nothing checked, nothing forgotten
         check_rebuilt_links(kept)
         assert kept.unchecked == {}
-    finally:
-        session.save(session.base)
-        session.update()
 
 
 def test_a_line_added_above_the_records_moves_their_edit_links_and_nothing_else(session: Session):
