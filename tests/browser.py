@@ -26,13 +26,20 @@ class Traffic:
     errors: list[str] = field(default_factory=list)
 
 
-def gated_context(browser, **options) -> tuple[object, Traffic]:
-    """A context of the browser that may load file:// only; anything else is refused and recorded."""
-    traffic = Traffic()
+#: Where a test's own server answers.
+LOCAL_SERVER = "http://127.0.0.1:"
+
+
+def gated_context(
+    browser, allowed: tuple[str, ...] = ("file://",), traffic: Traffic | None = None, **options
+) -> tuple[object, Traffic]:
+    """A context of the browser that may load only addresses starting with one of `allowed` (file://, by
+    default); anything else is refused and recorded, into `traffic` if given."""
+    traffic = traffic if traffic is not None else Traffic()
     context = browser.new_context(**options)
 
     def gate(route) -> None:
-        if route.request.url.startswith("file://"):
+        if route.request.url.startswith(allowed):
             route.continue_()
         else:
             traffic.outside.append(route.request.url)
@@ -45,13 +52,20 @@ def gated_context(browser, **options) -> tuple[object, Traffic]:
 
 
 @contextmanager
-def offline_browser() -> Iterator[tuple[object, Traffic]]:
-    """A headless Chromium with one gated context (see `gated_context`)."""
+def launched_chromium() -> Iterator[object]:
+    """Debian's Chromium, headless, with the flags above; closed afterwards."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
-            yield gated_context(browser)
+            yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def offline_browser() -> Iterator[tuple[object, Traffic]]:
+    """A headless Chromium with one gated context (see `gated_context`)."""
+    with launched_chromium() as browser:
+        yield gated_context(browser)

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, FLAGS
+from browser import Traffic, gated_context, launched_chromium
 from conftest import REPO
 
 from generator.data.relations import Relations
@@ -90,30 +90,15 @@ def unpacked(shipped_unpacked: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 def local_context(browser, allowed: str, outside: list[str], **options):
     """A context that loads only what starts with `allowed` (the local server, or file://); the rest is refused
-    and recorded, so no test reaches the internet (the served site asks api.github.com for the repository's
-    figures; the offline bundle must ask nothing)."""
-    context = browser.new_context(**options)
-
-    def gate(route) -> None:
-        if route.request.url.startswith(allowed):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", gate)
+    and recorded in `outside`, so no test reaches the internet (the served site asks api.github.com for the
+    repository's figures; the offline bundle must ask nothing)."""
+    context, _ = gated_context(browser, (allowed,), Traffic(outside=outside), **options)
     return context
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from browser import CHROMIUM, FLAGS, Traffic, gated_context
+from browser import LOCAL_SERVER, Traffic, gated_context, launched_chromium
 from conftest import REPO
 from site_helpers import SITE_PATH, fetch, free_port, make_project, playbook, serve_under_site_path, unpack, wait_for
 
@@ -246,14 +246,8 @@ def chromium():
     """One headless Chromium for the module's browser tests."""
     if "zensical" not in INSTALLED:
         pytest.skip("zensical is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")
@@ -261,18 +255,8 @@ def zensical_page(playbook_builds, chromium) -> Iterator[tuple[object, str, Traf
     """A Chromium page, the address of the Zensical build served under its path, and the requests it refused."""
     result, project = playbook_builds("zensical")
     assert result.returncode == 0, result.stderr
-    traffic = Traffic()
-    context = chromium.new_context()
-
-    def gate(route) -> None:  # the local server only; the repository widget's api.github.com is refused
-        if route.request.url.startswith("http://127.0.0.1:"):
-            route.continue_()
-        else:
-            traffic.outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", gate)
-    context.on("weberror", lambda error: traffic.errors.append(str(error.error)))
+    # the local server only; the repository widget's api.github.com is refused
+    context, traffic = gated_context(chromium, (LOCAL_SERVER,))
     with serve_under_site_path(project / "site") as address:
         yield context.new_page(), address, traffic
     context.close()

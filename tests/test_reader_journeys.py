@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, FLAGS, Traffic
+from browser import LOCAL_SERVER, Traffic, gated_context, launched_chromium
 from conftest import REPO
 from site_helpers import read_page
 
@@ -76,32 +76,13 @@ def served(shipped_served: str) -> str:
 
 @pytest.fixture(scope="module")
 def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 def local_context(browser, **options) -> tuple[object, Traffic]:
     """A context that may load file:// and the local server only; anything else is refused and recorded."""
-    traffic = Traffic()
-    context = browser.new_context(**options)
-
-    def gate(route) -> None:
-        url = route.request.url
-        if url.startswith("file://") or url.startswith("http://127.0.0.1:"):
-            route.continue_()
-        else:
-            traffic.outside.append(url)
-            route.abort()
-
-    context.route("**/*", gate)
-    context.on("weberror", lambda error: traffic.errors.append(str(error.error)))
-    return context, traffic
+    return gated_context(browser, ("file://", LOCAL_SERVER), **options)
 
 
 @pytest.fixture(params=["served", "bundle"])
