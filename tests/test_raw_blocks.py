@@ -47,9 +47,22 @@ def test_each_stage_of_a_runbook_is_set_aside_and_its_html_is_unchanged(to_html)
 
     cut, blocks = set_aside(body)
 
-    assert len(blocks) == body.count("{ .runbook-stage }") > 1
-    assert all(block.startswith('<ol class="runbook-steps"') and block.endswith("</ol>") for block in blocks)
+    steps = [block for block in blocks if block.startswith('<ol class="runbook-steps"')]
+    assert len(steps) == body.count("{ .runbook-stage }") > 1
+    assert all(block.endswith("</ol>") for block in steps)
     assert "runbook-check" not in cut
+    assert put_back(to_html(cut), blocks) == to_html(body)
+
+
+@pytest.mark.parametrize("src_uri", ["flow.md", "options-by-phase.md", "runbooks/sources/imap.md"])
+def test_each_diagram_is_set_aside_and_its_html_is_unchanged(to_html, src_uri: str):
+    body = page_body(src_uri) + "\n*[MST]: Migration Support Team\n"
+
+    cut, blocks = set_aside(body)
+
+    diagrams = [block for block in blocks if block.startswith('<div class="playbook-diagram"')]
+    assert len(diagrams) == body.count('<div class="playbook-diagram"') >= 1
+    assert "<svg" not in cut
     assert put_back(to_html(cut), blocks) == to_html(body)
 
 

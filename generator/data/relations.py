@@ -85,8 +85,16 @@ class Relations:
         return groups
 
     def in_task_order(self, tasks: list[Record]) -> list[Record]:
-        wanted = {task["id"] for task in tasks}
-        return [task for task in self.task_order if task["id"] in wanted]
+        """The tasks as `task_order` has them (each once): only these tasks are read, not the whole order, so a
+        role's runbook does not depend on every other task."""
+        rank = self.task_rank
+        ordered = [task for task in {task["id"]: task for task in tasks}.values() if task["id"] in rank]
+        return sorted(ordered, key=lambda task: rank[task["id"]])
+
+    @cached_property
+    def task_rank(self) -> dict[int, int]:
+        """Task → its place in `task_order`, from 1."""
+        return {task["id"]: number for number, task in enumerate(self.task_order, start=1)}
 
     @cached_property
     def needed_by(self) -> dict[int, list[int]]:
@@ -124,7 +132,21 @@ class Relations:
 
     def tasks_for_source(self, source: str) -> list[Record]:
         """Tasks that apply to a source (those naming it, and those naming no source), in dependency order."""
-        return [task for task in self.task_order if source in task.get("sources", [source])]
+        found = self.tasks_by_source.get(source)
+        if found is None:  # a source no task names, and not in the data: the tasks that name none apply
+            return [task for task in self.task_order if "sources" not in task]
+        return found
+
+    @cached_property
+    def tasks_by_source(self) -> dict[str, list[Record]]:
+        """`tasks_for_source` of each source the data has or a task names: a page that counts a source's tasks
+        depends on which tasks apply and in what order, not on what each says."""
+        known = [source["id"] for source in self.records("migration_sources")]
+        groups: dict[str, list[Record]] = {source: [] for source in known}
+        for task in self.task_order:
+            for source in task["sources"] if "sources" in task else known:
+                groups.setdefault(source, []).append(task)
+        return groups
 
     @cached_property
     def responsibilities_by_role(self) -> dict[str, list[Record]]:

@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -280,16 +280,17 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         return resolved
 
     def on_page_content(self, html: str, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str:
-        blocks = self.set_aside.pop(page.file.src_uri, [])
-        if self.serving:  # a preview's rebuild meets most of a page's blocks again, unchanged: resolved once
-            blocks = [_block_links_resolved(block, page.file.src_uri, config.use_directory_urls) for block in blocks]
-        try:
-            html = put_back(html, blocks)
-        except ValueError as err:
-            raise PluginError(f"{page.file.src_uri}: {err}") from None
         # MkDocs leaves raw HTML's links as written; ours are written as Markdown links are (see raw_links). The
-        # offline plugin has turned directory URLs off by now, if it is on.
-        html = resolve_raw_links(html, page.file.src_uri, config.use_directory_urls)
+        # offline plugin has turned directory URLs off by now, if it is on. Markdown's part of the page and each
+        # block set aside are resolved apart, so that the megabytes of a runbook's steps are searched once, and a
+        # preview's rebuild, which meets most of a page's blocks again unchanged, does not search them again.
+        uri, directory_urls = page.file.src_uri, config.use_directory_urls
+        resolved = _block_links_resolved if self.serving else resolve_raw_links
+        blocks = [resolved(block, uri, directory_urls) for block in self.set_aside.pop(uri, [])]
+        try:
+            html = put_back(resolve_raw_links(html, uri, directory_urls), blocks)
+        except ValueError as err:
+            raise PluginError(f"{uri}: {err}") from None
         return focusable_acronyms(html)
 
     def on_page_context(self, context: dict[str, Any], page: MkDocsPage, config: MkDocsConfig, nav: Any) -> Any:
@@ -544,11 +545,36 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         return f"{config.repo_url.rstrip('/')}/{path}"
 
 
-@lru_cache(maxsize=256)
+#: A set-aside block's pieces with their raw links resolved, by page (and URL style) and piece: kept for the
+#: preview's next rebuild, which meets the same rows again (a runbook's steps, the catalogue's rows), few changed.
+_RESOLVED_PIECES: dict[tuple[str, bool], dict[str, str]] = {}
+#: How many pieces are kept, all pages together, before they are all dropped.
+RESOLVED_PIECES_KEPT = 200_000
+#: The tags a set-aside block's rows start with: the catalogue's table rows, a runbook's steps.
+_ROW_OPENINGS = ("<tr", "<li")
+
+
 def _block_links_resolved(block: str, src_uri: str, directory_urls: bool) -> str:
-    """A set-aside block's raw links resolved (a runbook stage's steps name thousands of pages); the page's are
-    resolved again afterwards, which leaves these alone (they no longer end in `.md`)."""
-    return resolve_raw_links(block, src_uri, directory_urls)
+    """A set-aside block's raw links resolved piece by piece (a row, a step), each piece once for the preview's
+    whole life: the thousand rows an edit leaves alone are only looked up.
+
+    The block is cut before each line that starts a row or a step (`_ROW_OPENINGS`). A link is one attribute
+    inside a tag, its value holding neither `<` nor white space, so it lies within one piece, and so does the
+    character before it that `resolve_raw_links` looks at."""
+    pieces = [block]
+    for opening in _ROW_OPENINGS:
+        cut = [piece.split("\n" + opening) for piece in pieces]
+        pieces = [text if number == 0 else opening + text for parts in cut for number, text in enumerate(parts)]
+    if sum(map(len, _RESOLVED_PIECES.values())) + len(pieces) > RESOLVED_PIECES_KEPT:
+        _RESOLVED_PIECES.clear()
+    kept = _RESOLVED_PIECES.setdefault((src_uri, directory_urls), {})
+    resolved = [kept.get(piece) or _resolved_piece(kept, piece, src_uri, directory_urls) for piece in pieces]
+    return "\n".join(resolved)
+
+
+def _resolved_piece(kept: dict[str, str], piece: str, src_uri: str, directory_urls: bool) -> str:
+    kept[piece] = resolved = resolve_raw_links(piece, src_uri, directory_urls)
+    return resolved
 
 
 @contextmanager

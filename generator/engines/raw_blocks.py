@@ -1,6 +1,7 @@
 """Large raw HTML blocks kept out of Python-Markdown's way, and put back into the HTML it makes.
 
-The task catalogue is one `<div>` of HTML with a row per task, and a runbook an `<ol>` of steps per stage.
+The task catalogue is one `<div>` of HTML with a row per task, a runbook an `<ol>` of steps per stage, and a diagram
+one `<div>` holding an SVG picture of hundreds of elements.
 Python-Markdown (md_in_html) passes such a block through as written, but only after parsing every tag of it with its
 HTML parser: 2 s at 5,000 tasks for the catalogue, the most costly page of the site. A block it would pass through
 unchanged can as well wait outside: the Markdown gets a comment in its place (a raw block of its own, also passed
@@ -15,8 +16,13 @@ from __future__ import annotations
 
 import re
 
-#: Opening lines of the blocks worth setting aside: the catalogue's table and filters, a runbook stage's steps.
-OPENINGS = (r'<div class="playbook-catalogue">', r'<ol class="runbook-steps"(?: start="\d+")?>')
+#: Opening lines of the blocks worth setting aside: the catalogue's table and filters, a runbook stage's steps, a
+#: diagram (pages/diagrams: its label escaped, so it holds no quote).
+OPENINGS = (
+    r'<div class="playbook-catalogue">',
+    r'<ol class="runbook-steps"(?: start="\d+")?>',
+    r'<div class="playbook-diagram" role="region" aria-label="[^"\n]*" tabindex="0">',
+)
 PLACEHOLDER = "<!-- playbook set-aside block {} -->"
 _PLACEHOLDERS = re.compile(r"<!-- playbook set-aside block (\d+) -->")
 #: An opening line after a blank line (the page is searched with one before it); the tag's name is the group.

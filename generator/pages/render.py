@@ -327,7 +327,8 @@ class SiteRenderer:
             yield self._runbook(uri, f"{source['name']} migration", intro, tasks, source=source["id"])
         for role in self.catalogue.records("roles"):
             intro = f"Every task the {role['name']} owns."
-            tasks = partial(relations.tasks_by_owner.get, role["id"], [])
+            # Looked up when the page is rendered, so that the page notes it reads the role's list of tasks.
+            tasks = partial(lambda role_id: relations.tasks_by_owner.get(role_id, []), role["id"])
             yield self._runbook(f"runbooks/roles/{role['id']}.md", role["name"], intro, tasks, role=role["id"])
 
     def _runbook(
