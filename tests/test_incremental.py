@@ -275,6 +275,28 @@ def test_a_save_during_the_second_pass_stops_it_before_it_writes_and_its_own_pas
         assert digest(session.site) == session.clean_digest()
 
 
+@pytest.mark.parametrize("pages_before_the_save", [0, 1, 3])
+def test_a_save_while_the_second_pass_builds_pages_leaves_nothing_half_done_even_when_it_undoes_the_edit(
+    session: Session, pages_before_the_save: int
+):
+    """The second pass builds each page as it is rendered; a newer save stops it between two pages. Nothing served
+    changes, no page written aside stays, and the next save's passes build the pages it had begun again, even
+    where that save puts the data back as it was (nothing changed since the last full pass, yet the first pass
+    had shown the edit and the stopped one had begun to)."""
+    with session.edit_saved(RENAMED) as kept:
+        rebuild_edited(session.plugin, kept)
+        before = digest(session.site)
+        answers = iter([False] * pages_before_the_save)
+        with pytest.raises(Superseded):
+            rebuild(session.plugin, kept, superseded=lambda: next(answers, True))
+        assert digest(session.site) == before
+        assert len(kept.dirty) == pages_before_the_save  # begun, and not finished
+        session.save(session.base)
+        assert session.update().startswith("rebuilt ")
+        assert digest(session.site) == session.base_digest
+        assert not kept.dirty and not kept.ahead
+
+
 def test_the_link_check_after_the_reload_gives_way_to_a_newer_save_and_checks_the_rest_later(session: Session):
     with session.edit_saved(RENAMED) as kept:
         rebuild(session.plugin, kept, check_links=False)

@@ -4,10 +4,10 @@ them, and the generated mkdocs.yml keeping the project's own settings beside our
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 import yaml
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.data.validate import load_valid_catalogue
 from generator.engines.mkdocs_plugin import _block_links_resolved
@@ -56,9 +56,26 @@ def test_other_links_are_left_as_written(link: str) -> None:
 #: at a line's start, letters that lowering lengthens, links out of the folder.
 _HTML_PIECES = st.sampled_from(
     [
-        '<a href="../tasks/3306.md">', "<a\nhref='3306.md#x'>", 'href="../../roles/index.md"', "<li>", "</li>\n",
-        "\n", "\n<", " ", '"', "'", "=", "x.md", 'src="İ.MD"', "İ", 'data-href="a.md"', "<tr data-role=\"p\">",
-        'href="../../../out.md"', "<!-- -->", "<svg><a href='flow.md'>", "\n\n",
+        '<a href="../tasks/3306.md">',
+        "<a\nhref='3306.md#x'>",
+        'href="../../roles/index.md"',
+        "<li>",
+        "</li>\n",
+        "\n",
+        "\n<",
+        " ",
+        '"',
+        "'",
+        "=",
+        "x.md",
+        'src="İ.MD"',
+        "İ",
+        'data-href="a.md"',
+        '<tr data-role="p">',
+        'href="../../../out.md"',
+        "<!-- -->",
+        "<svg><a href='flow.md'>",
+        "\n\n",
     ]
 )
 

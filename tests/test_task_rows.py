@@ -17,9 +17,10 @@ from selectolax.lexbor import LexborHTMLParser
 
 from generator.data.loader import load_data
 from generator.engines.raw_blocks import put_back, set_aside
+from generator.pages import task_rows
 from generator.pages.escape import escape_markdown
 from generator.pages.inline_html import InlineHtml
-from generator.pages.render import SiteRenderer
+from generator.pages.render import Rendering, SiteRenderer
 from generator.pages.site_text import Abbreviations, abbreviation_line
 
 #: Terms with punctuation at either end or inside, and expansions that need escaping in an attribute.
@@ -135,3 +136,32 @@ def test_a_step_written_before_is_written_again_when_what_it_shows_changes(tmp_p
 
     assert "Mail clinic" in after and "Mail workshop" not in after
     assert ">Help desk</a>" in after and "Support team" not in after
+
+
+def test_the_steps_a_rendering_process_writes_come_back_so_the_next_pages_reuse_them(monkeypatch):
+    """The preview renders its second pass in a forked process: the runbook steps it writes come back with the
+    pages, so that the next pass (another process, forked from this one) starts with them."""
+    monkeypatch.setattr(task_rows, "_STEP_TEXTS", {})
+    renderer = SiteRenderer(load_data(REPO / "data").catalogue)
+    plans = renderer.plan()
+    runbooks = [index for index, plan in enumerate(plans) if plan.src_uri.startswith("runbooks/sources/")]
+
+    with Rendering(renderer, processes=1, wanted=runbooks) as rendering:
+        apart = [rendering.page(index) for index in runbooks]
+
+    learned = len(task_rows._STEP_TEXTS)
+    assert learned > 0  # this process wrote none of them
+    here = [renderer.render(plans[index]) for index in runbooks]
+    assert len(task_rows._STEP_TEXTS) == learned  # every step taken from what came back
+    assert [page.body for page in here] == [page.body for page in apart]
+
+
+def test_the_steps_written_since_a_mark_are_all_there_are_once_the_bound_dropped_them(monkeypatch):
+    monkeypatch.setattr(task_rows, "_STEP_TEXTS", {})
+    monkeypatch.setattr(task_rows, "STEP_TEXTS_KEPT", 3)
+    task_rows.learn([(("a",), "A"), (("b",), "B")])
+    mark = task_rows.learned_mark()
+    task_rows.learn([(("c",), "C")])
+    assert task_rows.learned_since(mark) == [(("c",), "C")]
+    task_rows.learn([(("d",), "D")])  # the bound: everything before is dropped
+    assert task_rows.learned_since(mark) == [(("d",), "D")]

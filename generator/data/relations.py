@@ -144,7 +144,7 @@ class Relations:
         known = [source["id"] for source in self.records("migration_sources")]
         groups: dict[str, list[Record]] = {source: [] for source in known}
         for task in self.task_order:
-            for source in task["sources"] if "sources" in task else known:
+            for source in task.get("sources", known):
                 groups.setdefault(source, []).append(task)
         return groups
 

@@ -10,10 +10,11 @@ can show the edited page at once. The second (`rebuild`), run after the browsers
 
 1. validates the data again (the files the first pass read are not parsed again);
 2. plans the pages again; the same pages must come out (else a full build), with the same footer and glossary;
-3. renders only the pages that read something the edit changed, or whose plan changed, and keeps those whose
-   Markdown (or record's line, for the edit link) differs; the hand-written pages are resolved again;
-4. puts those pages through MkDocs' own page steps (`_populate_page`, `_build_page`, with every plugin's
-   events), each written beside its file and moved over it only when all are built;
+3. renders only the pages that read something the edit changed, or whose plan changed (in a process of its own,
+   where there are a few), and keeps those whose Markdown (or record's line, for the edit link) differs;
+4. puts each such page through MkDocs' own page steps (`_populate_page`, `_build_page`, with every plugin's
+   events) as soon as it is rendered, writes it beside its file, and moves it over the file only when all are
+   built (`PageBuilder`); the hand-written pages whose links changed follow;
 5. writes the search index (entries in page order, as a clean build has them), the tags export and the
    downloads that changed, and checks the links of the rebuilt pages (and every page's, if a rebuilt page lost
    an id another page may link to).
@@ -51,7 +52,7 @@ from generator.data.validate import Validation, validate_data
 from generator.data.yamlsplice import changed_span
 from generator.errors import DataError
 from generator.links.linkcheck import CheckOptions, LinkReport, SiteIndex, check_pages, check_site, page_ids
-from generator.pages.render import Page, SiteRenderer
+from generator.pages.render import Page, Rendering, SiteRenderer
 from generator.pages.site_text import footer_html
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
 
 #: Where a rebuilt page is written before it replaces the page served.
 PENDING = ".playbook-pending"
+#: From how many pages on the second pass renders them in a process of its own, while MkDocs builds those before.
+RENDERED_APART = 4
 
 
 class FullBuild(Exception):
@@ -116,6 +119,11 @@ class KeptBuild:
     exporter: Exporter = field(default_factory=Exporter)
     #: The data as the last pass read it (the first pass reads ahead of `loaded`): its unchanged files are reused.
     latest: LoadedData | None = None
+    #: Pages a pass began to build and did not finish (a newer save came): built again by the next pass.
+    dirty: set[str] = field(default_factory=set)
+    #: Pages a first pass built from data newer than `loaded`: the second pass renders them again whatever changed
+    #: since `loaded` (a save that undoes the edit changes nothing since, but these pages show the edit).
+    ahead: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -183,11 +191,13 @@ def rebuild_edited(
             except DataError as err:
                 raise FullBuild("a template failed") from err
     built = {
-        uri for uri, page in pages.items() if _markdown_changed(page, kept) or page.origin != kept.pages[uri].origin
+        uri
+        for uri, page in pages.items()
+        if uri in kept.dirty or _markdown_changed(page, kept) or page.origin != kept.pages[uri].origin
     }
     plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map
     kept.unchecked |= _build_pages(kept.config, kept, pages, built)
-    kept.index_stale = kept.index_stale or bool(built)
+    kept.ahead |= built
     kept.pages.update({uri: pages[uri] for uri in built})
     kept.latest, kept.first_pass = validation.loaded, (validation, renderer)
     return Rebuilt(sorted(built), len(kept.files.documentation_pages()), time.monotonic() - started, len(built))
@@ -274,30 +284,51 @@ def rebuild(
     }
     pages: dict[str, Page] = {}
     signatures: dict[str, tuple[Any, ...]] = {}
-    for plan in plans:
+    wanted: list[int] = []
+    for index, plan in enumerate(plans):
         before = kept.pages[plan.src_uri]
         signatures[plan.src_uri] = signature = renderer.signature(plan)
-        if before.reads & changed or signature != kept.signatures[plan.src_uri]:
-            if superseded():
-                raise Superseded
-            try:
-                pages[plan.src_uri] = renderer.render(plan)
-            except DataError as err:
-                raise FullBuild("a template failed") from err
+        if (
+            plan.src_uri in kept.dirty
+            or plan.src_uri in kept.ahead
+            or before.reads & changed
+            or signature != kept.signatures[plan.src_uri]
+        ):
+            wanted.append(index)
         elif plan.shows and COLLECTION_BY_NAME[plan.shows[0]].file in edited_files:
             pages[plan.src_uri] = replace(before, origin=renderer.origin(plan))  # lines may have moved
         else:
             pages[plan.src_uri] = before
-    rewritten = {uri for uri, page in pages.items() if page is not kept.pages[uri] and _markdown_changed(page, kept)}
-    moved = {uri for uri, page in pages.items() if page.origin != kept.pages[uri].origin} - rewritten
-    if superseded():
-        raise Superseded  # the last moment: the lines below write the site
-    plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map
-    hand_written = plugin.resolved_hand_written(config, kept.files)
-    rewritten |= {uri for uri, markdown in hand_written.items() if kept.hand_written.get(uri) != markdown}
-    rewritten |= _relink(plugin, kept, {uri: pages[uri] for uri in moved})
-    kept.unchecked |= _build_pages(config, kept, pages, rewritten)
-    kept.index_stale = kept.index_stale or bool(rewritten)
+    builder = PageBuilder(config, kept)
+    # MkDocs builds each page as it comes, in its own order, while the pages after it are rendered on the other
+    # core (where there is one and the pages are worth a process).
+    place = {file.src_uri: number for number, file in enumerate(builder.doc_files)}
+    wanted.sort(key=lambda index: place.get(plans[index].src_uri, -1))
+    processes = 1 if len(wanted) >= RENDERED_APART and (os.cpu_count() or 1) > 1 else 0
+    plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map  # what the page events read
+    with builder.building(), Rendering(renderer, processes, wanted) as rendering:
+        for index in wanted:
+            if superseded():
+                raise Superseded
+            try:
+                page = pages[plans[index].src_uri] = rendering.page(index)
+            except DataError as err:
+                raise FullBuild("a template failed") from err
+            if page.src_uri in kept.dirty or _markdown_changed(page, kept):
+                builder.build(page.src_uri, page)
+        if superseded():
+            raise Superseded  # the last moment: the lines below change the site served
+        rewritten = {file.src_uri for file in builder.built}
+        moved = {uri for uri, page in pages.items() if page.origin != kept.pages[uri].origin} - rewritten
+        hand_written = plugin.resolved_hand_written(config, kept.files)
+        again = {uri for uri, markdown in hand_written.items() if kept.hand_written.get(uri) != markdown}
+        again |= kept.dirty & hand_written.keys()
+        again |= _relink(plugin, kept, {uri: pages[uri] for uri in moved})
+        for file in builder.doc_files:
+            if file.src_uri in again - rewritten:
+                builder.build(file.src_uri, pages.get(file.src_uri))
+        rewritten |= again
+        kept.unchecked |= builder.commit()
     _write_downloads(config, kept.files, _changed_downloads(kept, validation.loaded.catalogue))
     if check_links:
         check_rebuilt_links(kept)
@@ -305,8 +336,9 @@ def rebuild(
         _write_search_index(config, kept)
         _write_tags(config, kept)
         kept.index_stale = False
-    kept.renderer, kept.loaded, kept.latest, kept.pages = renderer, validation.loaded, validation.loaded, pages
-    kept.signatures, kept.hand_written, kept.prints = signatures, hand_written, prints
+    kept.renderer, kept.loaded, kept.latest = renderer, validation.loaded, validation.loaded
+    kept.pages = {plan.src_uri: pages[plan.src_uri] for plan in plans}  # in plan order, as the next pass checks
+    kept.signatures, kept.hand_written, kept.prints, kept.ahead = signatures, hand_written, prints, set()
     kept.plugin_state = plugin.state()
     changed = sorted(rewritten | moved)
     return Rebuilt(changed, len(kept.files.documentation_pages()), time.monotonic() - started, len(rewritten))
@@ -378,69 +410,96 @@ def _changed_downloads(kept: KeptBuild, catalogue: Catalogue) -> dict[str, str]:
 def _build_pages(
     config: MkDocsConfig, kept: KeptBuild, pages: dict[str, Page], changed: set[str]
 ) -> dict[str, set[str]]:
-    """The changed pages through MkDocs' own steps, with every plugin's page events, then moved into place.
-    Returns the ids each built page held before (a page another page links into must keep them), by page."""
-    files, nav = kept.files, kept.nav
-    doc_files = files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
-    rebuilt = [file for file in doc_files if file.src_uri in changed]
-    in_nav = {id(page) for page in nav.pages}
-    tags = material_plugin(config, "tags")
-    search = material_plugin(config, "search")
-    site = Path(config.site_dir)
-    # A page built twice before its links are checked: the ids it had when last checked count.
-    old_ids = {file.dest_uri: kept.unchecked.get(file.dest_uri) or page_ids(site, file.dest_uri) for file in rebuilt}
-    for file in rebuilt:
-        page = file.page
-        assert page is not None
-        title = page.title
-        if file.src_uri in pages:
-            file._content, file.origin = pages[file.src_uri].markdown(), pages[file.src_uri].origin  # type: ignore[attr-defined]
-        if tags is not None:
-            tags.mappings.data.pop(page.url, None)
-            kept.tags_touched.add(page.url)
-        _populate_page(page, config, files)
-        if id(page) in in_nav and page.title != title:
+    """The changed pages through MkDocs' own steps, then moved into place; returns what `PageBuilder.commit`
+    returns."""
+    builder = PageBuilder(config, kept)
+    with builder.building():
+        for file in builder.doc_files:
+            if file.src_uri in changed:
+                builder.build(file.src_uri, pages.get(file.src_uri))
+        return builder.commit()
+
+
+class PageBuilder:
+    """Pages put through MkDocs' own steps (`_populate_page`, `_build_page`, every plugin's page events) one at a
+    time, as each is ready: each is written beside the page served, and all are moved over theirs at once
+    (`commit`). Should the pass stop before (a newer save, an error), the pages written are removed, the served
+    ones stay as they were, and the pages begun are noted (`KeptBuild.dirty`) for the next pass to build again:
+    MkDocs' state of them (content, search entries, tags) is no longer the served page's."""
+
+    def __init__(self, config: MkDocsConfig, kept: KeptBuild) -> None:
+        self.config, self.kept = config, kept
+        self.doc_files = kept.files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
+        self._by_uri = {file.src_uri: file for file in self.doc_files}
+        self._in_nav = {id(page) for page in kept.nav.pages}
+        self._tags = material_plugin(config, "tags")
+        self._search = material_plugin(config, "search")
+        self._site = Path(config.site_dir)
+        #: The ids each page built held before (a page another page links into must keep them), by page.
+        self.old_ids: dict[str, set[str]] = {}
+        self.built: list[File] = []
+
+    @contextmanager
+    def building(self) -> Iterator[PageBuilder]:
+        try:
+            yield self
+        except BaseException:
+            self.abandon()
+            raise
+
+    def build(self, src_uri: str, page: Page | None) -> None:
+        """One page, written beside the served one; `page` is its new Markdown (None: a hand-written page)."""
+        file = self._by_uri[src_uri]
+        mkdocs_page = file.page
+        assert mkdocs_page is not None
+        kept, config = self.kept, self.config
+        # A page built twice before its links are checked: the ids it had when last checked count.
+        self.old_ids[file.dest_uri] = kept.unchecked.get(file.dest_uri) or page_ids(self._site, file.dest_uri)
+        self.built.append(file)
+        kept.dirty.add(src_uri)  # until it is committed
+        title = mkdocs_page.title
+        if page is not None:
+            file._content, file.origin = page.markdown(), page.origin  # type: ignore[attr-defined]
+        if self._tags is not None:
+            self._tags.mappings.data.pop(mkdocs_page.url, None)
+            kept.tags_touched.add(mkdocs_page.url)
+        _populate_page(mkdocs_page, config, kept.files)
+        if id(mkdocs_page) in self._in_nav and mkdocs_page.title != title:
             raise FullBuild("a page's title in the navigation changed")
-    if tags is not None:  # in page order, as a clean build adds them
-        data = tags.mappings.data
-        tags.mappings.data = {f.page.url: data[f.page.url] for f in doc_files if f.page and f.page.url in data}
-    if search is not None:
-        search.search_index.entries = []
-    with _pending(rebuilt) as written:
-        for file in rebuilt:
-            assert file.page is not None
-            mark = len(search.search_index.entries) if search is not None else 0
-            _build_page(file.page, config, doc_files, nav, kept.env)
-            written.append(file)
-            if search is not None:
-                kept.search_entries[file.src_uri] = search.search_index.entries[mark:]
-    log_level = config.validation.links.anchors
-    for file in rebuilt:
-        assert file.page is not None
-        file.page.validate_anchor_links(files=files, log_level=log_level)
-    return old_ids
-
-
-@contextmanager
-def _pending(files: list[File]) -> Iterator[list[File]]:
-    """Each page is written beside the one served, and moved over it once every page is built; on an error the
-    pages written so far are removed and the served ones stay as they were."""
-    written: list[File] = []
-    for file in files:
+        search = self._search
+        if search is not None:
+            search.search_index.entries = []
         file.__dict__["abs_dest_path"] = os.path.normpath(os.path.join(file.dest_dir, file.dest_uri)) + PENDING
-    try:
-        yield written
-    except BaseException:
-        for file in written:
+        _build_page(mkdocs_page, config, self.doc_files, kept.nav, kept.env)
+        if search is not None:
+            kept.search_entries[src_uri] = search.search_index.entries
+
+    def commit(self) -> dict[str, set[str]]:
+        """Every page built moved over the served one; returns `old_ids`."""
+        kept = self.kept
+        if self._tags is not None:  # in page order, as a clean build adds them
+            data = self._tags.mappings.data
+            self._tags.mappings.data = {
+                f.page.url: data[f.page.url] for f in self.doc_files if f.page and f.page.url in data
+            }
+        for file in self.built:
+            pending = file.abs_dest_path
+            os.replace(pending, pending.removesuffix(PENDING))
+            file.__dict__.pop("abs_dest_path", None)
+        log_level = self.config.validation.links.anchors
+        for file in self.built:
+            assert file.page is not None
+            file.page.validate_anchor_links(files=kept.files, log_level=log_level)
+            kept.dirty.discard(file.src_uri)
+        kept.index_stale = kept.index_stale or bool(self.built)
+        return self.old_ids
+
+    def abandon(self) -> None:
+        for file in self.built:
             with suppress(OSError):
                 os.remove(file.abs_dest_path)
-        raise
-    else:
-        for file in written:
-            os.replace(file.abs_dest_path, file.abs_dest_path.removesuffix(PENDING))
-    finally:
-        for file in files:
             file.__dict__.pop("abs_dest_path", None)
+        self.kept.index_stale = self.kept.index_stale or bool(self.built)
 
 
 def check_rebuilt_links(kept: KeptBuild, superseded: Callable[[], bool] = lambda: False) -> None:

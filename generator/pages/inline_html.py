@@ -14,10 +14,12 @@ marks each glossary term found between tags, escapes and entities (which it sees
 from __future__ import annotations
 
 import html
+import os
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import count
 from typing import Any
 
 from markdown.serializers import to_html_string
@@ -28,6 +30,7 @@ from generator.pages.site_text import abbreviation_title
 _ESCAPED = re.compile(r"\\(.)|&(?:amp|lt|gt|#61);", re.S)
 # Runs of letters and digits, as site_text compares a page with a term.
 _WORDS = re.compile(r"[^\W_]+")
+_SERIALS = count(1)
 #: Distinct texts whose HTML is kept: a runbook's steps repeat their roles' names and their separators.
 CACHE_LIMIT = 50_000
 
@@ -45,6 +48,9 @@ class InlineHtml:
         # most texts have none, and are spared the pattern.
         self._first_words = {_WORDS.search(term)[0] for term in terms}  # type: ignore[index]
         self._cache: dict[str, str] = {}
+        #: Names this converter (and its glossary) in a key that a process forked from this one reads alike, and
+        #: that no converter made elsewhere shares.
+        self.serial = (os.getpid(), next(_SERIALS))
 
     @classmethod
     def of(cls, glossary: Iterable[dict[str, Any]]) -> InlineHtml:

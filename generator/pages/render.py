@@ -44,7 +44,7 @@ from generator.pages.addresses import (
 from generator.pages.diagrams import migration_flow, options_lifecycle
 from generator.pages.escape import Markdown, escape_html, escape_markdown, markdown_link
 from generator.pages.inline_html import InlineHtml
-from generator.pages.task_rows import CatalogueRows, RunbookSteps
+from generator.pages.task_rows import CatalogueRows, RunbookSteps, StepTexts, learn, learned_mark, learned_since
 from generator.system.processes import die_with_parent
 
 Record = dict[str, Any]
@@ -566,22 +566,27 @@ class Pager:
 
 
 class Rendering:
-    """The bodies of a renderer's planned pages, handed out one by one in any order, each once.
+    """The bodies of a renderer's planned pages (all, or the `wanted` ones by index in the plan, in the order they
+    will be asked for), handed out one by one in any order, each once.
 
-    With `processes` ≥ 1 they are rendered, in plan order, by that many forked processes, which inherit the
-    catalogue and the compiled templates as they are and send back only text: the caller goes on with its
-    own work (MkDocs turning the pages before into HTML) and waits only for a page not rendered yet. With 0,
-    or where processes cannot be forked, each page is rendered when asked for.
+    With `processes` ≥ 1 they are rendered, in that order, by that many forked processes, which inherit the
+    catalogue and the compiled templates as they are and send back only text (and the runbook steps they wrote,
+    which this process keeps for the next): the caller goes on with its own work (MkDocs turning the pages before
+    into HTML) and waits only for a page not rendered yet. With 0, or where processes cannot be forked, each page
+    is rendered when asked for.
     """
 
-    def __init__(self, renderer: SiteRenderer, processes: int = 0) -> None:
+    def __init__(self, renderer: SiteRenderer, processes: int = 0, wanted: list[int] | None = None) -> None:
         self.renderer = renderer
         self.plans = renderer.plan()
+        order = list(range(len(self.plans))) if wanted is None else wanted
+        #: Each page's place in the order it is rendered, by its index in the plan.
+        self._place = {index: place for place, index in enumerate(order)}
         self._ready: dict[int, Page | DataError] = {}
         self._received = 0
         self._pool: ProcessPoolExecutor | None = None
-        self._batches: Iterator[list[Page | DataError]] = iter(())
-        if processes >= 1 and len(self.plans) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        self._batches: Iterator[tuple[list[Page | DataError], StepTexts]] = iter(())
+        if processes >= 1 and len(order) > 1 and "fork" in multiprocessing.get_all_start_methods():
             if processes > 1:  # else the one process computes them itself, leaving this one free sooner
                 renderer.warm()
             self._pool = ProcessPoolExecutor(
@@ -591,29 +596,32 @@ class Rendering:
                 initargs=(renderer, os.getpid()),  # inherited through the fork, never pickled
             )
             # Small batches keep the first pages quick to arrive and the processes evenly loaded.
-            step = max(8, min(64, len(self.plans) // (processes * 8) + 1))
-            ranges = [(start, min(start + step, len(self.plans))) for start in range(0, len(self.plans), step)]
-            self._batches = self._pool.map(_render_range, ranges)
+            step = max(1, min(64, len(order) // (processes * 8) + 1))
+            self._batches = self._pool.map(
+                _render_pages, [order[start : start + step] for start in range(0, len(order), step)]
+            )
 
     def page(self, index: int) -> Page:
         plan = self.plans[index]
         if self._pool is None:
             return self.renderer.render(plan)
-        while index >= self._received:
+        place = self._place[index]
+        while place >= self._received:
             try:
-                batch = next(self._batches)
+                batch, learned = next(self._batches)
             except BrokenProcessPool:
                 self.close()
                 raise PlaybookError(
                     "a rendering process stopped before its pages were done (killed, or out of memory?); "
                     "run the command again, and if it stops again, with fewer other programs running"
                 ) from None
+            learn(learned)
             for page in batch:
                 self._ready[self._received] = page
                 self._received += 1
-            if self._received == len(self.plans):
+            if self._received == len(self._place):
                 self.close()
-        page = self._ready.pop(index)
+        page = self._ready.pop(place)
         if isinstance(page, DataError):
             raise page
         return page
@@ -640,17 +648,19 @@ def _adopt(renderer: SiteRenderer, parent: int) -> None:
     _ADOPTED = renderer
 
 
-def _render_range(bounds: tuple[int, int]) -> list[Page | DataError]:
-    """The pages of a range of the plan; a page that fails is its error, raised when that page is asked for."""
+def _render_pages(indices: list[int]) -> tuple[list[Page | DataError], StepTexts]:
+    """The pages of these indices of the plan, and the runbook steps written for them; a page that fails is its
+    error, raised when that page is asked for."""
     assert _ADOPTED is not None
     plans = _ADOPTED.plan()
+    mark = learned_mark()
     rendered: list[Page | DataError] = []
-    for index in range(*bounds):
+    for index in indices:
         try:
             rendered.append(_ADOPTED.render(plans[index]))
         except DataError as err:
             rendered.append(err)
-    return rendered
+    return rendered, learned_since(mark)
 
 
 def tag_label(kind: str, record: Record) -> str:

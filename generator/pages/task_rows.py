@@ -14,6 +14,7 @@ Links are written as Markdown links are, to the `.md` page (`Linker.href`): ever
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from markupsafe import escape
@@ -27,9 +28,42 @@ Record = dict[str, Any]
 
 #: The text of each step written (after its checkbox, which carries its number), by everything it shows: the same
 #: step on another runbook, or on the same runbook after an edit elsewhere, is written once. Bounded; kept for the
-#: process (the live preview's rebuilds reuse it).
+#: process (the live preview's rebuilds reuse it), and sent back by a forked rendering process (`learned_since`).
 _STEP_TEXTS: dict[tuple[Any, ...], str] = {}
 STEP_TEXTS_KEPT = 100_000
+#: How many times the texts were all dropped (the bound reached): tells `learned_since` whether its mark still holds.
+_dropped = 0
+
+StepTexts = list[tuple[tuple[Any, ...], str]]
+
+
+def learned_mark() -> tuple[int, int]:
+    """Where the step texts stand now, for `learned_since`."""
+    return _dropped, len(_STEP_TEXTS)
+
+
+def learned_since(mark: tuple[int, int]) -> StepTexts:
+    """The step texts written since the mark (newest last): a forked rendering process sends them back with its
+    pages, so that the next process forked starts with them."""
+    dropped, count = mark
+    if dropped != _dropped:
+        return list(_STEP_TEXTS.items())
+    return list(islice(reversed(_STEP_TEXTS.items()), len(_STEP_TEXTS) - count))[::-1]
+
+
+def learn(texts: StepTexts) -> None:
+    """Keeps step texts written by another process."""
+    for shown, text in texts:
+        _keep(shown, text)
+
+
+def _keep(shown: tuple[Any, ...], text: str) -> str:
+    global _dropped
+    if len(_STEP_TEXTS) >= STEP_TEXTS_KEPT:
+        _STEP_TEXTS.clear()
+        _dropped += 1
+    _STEP_TEXTS[shown] = text
+    return text
 
 
 class RunbookSteps:
@@ -75,7 +109,7 @@ class RunbookSteps:
         # Everything the step's text shows, read from the data as the template read it (so the preview knows
         # what the page shows), links already written: a step written before, on any page, is written alike.
         shown = (
-            self.text,
+            self.text.serial,  # not the converter itself: the key goes to other processes, and back
             self._folder,
             task["id"],
             task["title"],
@@ -91,9 +125,7 @@ class RunbookSteps:
         )
         text = _STEP_TEXTS.get(shown)
         if text is None:
-            if len(_STEP_TEXTS) >= STEP_TEXTS_KEPT:
-                _STEP_TEXTS.clear()
-            text = _STEP_TEXTS[shown] = self._text(task, *shown[4:])
+            text = _keep(shown, self._text(task, *shown[4:]))
         return opening + text
 
     def _text(
