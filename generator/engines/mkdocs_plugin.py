@@ -358,6 +358,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         search, tags = material_plugin(config, "search"), material_plugin(config, "tags")
         if tags is not None and any(True for _ in tags.listings):
             return None  # a page lists tags: every page's tags make it (not a case the preview updates in part)
+        renderer.warm()  # the templates compiled here, once: each edit's rendering process inherits them
         return KeptBuild(
             config=config,
             files=self.files,

@@ -246,12 +246,15 @@ class SiteRenderer:
         return Problem(os.path.relpath(path) if path else "<template>", line or 1, 1, message, hint)
 
     def warm(self) -> None:
-        """Compute what every page reads before forking, so each process does not compute it again."""
+        """Compute what every page reads, and compile every template the pages use, before forking, so that each
+        process does not do it again (the live preview forks one for each edit)."""
         for name, attribute in vars(Relations).items():
             if isinstance(attribute, cached_property):
                 getattr(self.relations, name)
         for collection in {c.name for c in COLLECTIONS}:
             self.catalogue.index(collection)
+        for template in sorted({plan.template for plan in self.plan()}):
+            self.environment.get_template(template)
 
     def _render(self, template: str, src_uri: str, **context: Any) -> str:
         linker = Linker(src_uri, self.site_map)
