@@ -16,14 +16,14 @@ import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
 import markdown as python_markdown
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, TemplateError
 from markupsafe import Markup
 
 from generator import __version__
@@ -254,7 +254,8 @@ class SiteRenderer:
         for collection in {c.name for c in COLLECTIONS}:
             self.catalogue.index(collection)
         for template in sorted({plan.template for plan in self.plan()}):
-            self.environment.get_template(template)
+            with suppress(TemplateError):  # reported at its file and line by the first page that uses it (render)
+                self.environment.get_template(template)
 
     def _render(self, template: str, src_uri: str, **context: Any) -> str:
         linker = Linker(src_uri, self.site_map)
