@@ -297,6 +297,48 @@ def test_a_save_while_the_second_pass_builds_pages_leaves_nothing_half_done_even
         assert not kept.dirty and not kept.ahead
 
 
+def test_a_title_edit_plans_again_only_the_pages_of_the_records_that_read_it(session: Session):
+    """The second pass plans again the pages that are no record's own, and the pages of the records whose plan or
+    page read the edited task; the other records' plans are taken as they were."""
+    with session.edit_saved(RENAMED) as kept:
+        rebuild(session.plugin, kept)
+        renderer = kept.renderer
+        assert renderer._plans is None  # the whole site was not planned again
+        assert "tasks/300.md" in renderer.plan_reads and "tasks/200.md" in renderer.plan_reads
+        assert "tasks/100.md" not in renderer.plan_reads  # it shows nothing of task 300
+        assert not any(uri.startswith("options/") for uri in renderer.plan_reads)
+        assert digest(session.site) == session.clean_digest()
+
+
+@pytest.mark.parametrize(
+    ("file", "before", "after"),
+    [
+        ("roles.yml", "name: Support team", "name: Support crew"),  # the tag of each of the role's tasks
+        (  # a record with no page of its own added: every page is planned again
+            "lifecycle.yml",
+            "    lifecycle_phase: plan\n    source_pages: [roles-page]\n",
+            "    lifecycle_phase: plan\n    source_pages: [roles-page]\n  - id: compare\n    name: Compare\n"
+            "    order: 2\n    summary: Weigh the shortlist.\n    lifecycle_phase: migrate\n"
+            "    source_pages: [roles-page]\n",
+        ),
+    ],
+)
+def test_an_edit_to_what_other_pages_are_planned_from_gives_a_clean_builds_site(
+    session: Session, file: str, before: str, after: str
+):
+    data = session.project / "data" / file
+    text = data.read_text(encoding="utf-8")
+    assert before in text
+    try:
+        data.write_text(text.replace(before, after), encoding="utf-8")
+        assert session.update().startswith("rebuilt ")
+        assert digest(session.site) == session.clean_digest()
+    finally:
+        data.write_text(text, encoding="utf-8")
+        session.update()
+    assert digest(session.site) == session.base_digest
+
+
 def test_the_link_check_after_the_reload_gives_way_to_a_newer_save_and_checks_the_rest_later(session: Session):
     with session.edit_saved(RENAMED) as kept:
         rebuild(session.plugin, kept, check_links=False)

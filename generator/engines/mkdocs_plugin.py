@@ -378,6 +378,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             site_index=getattr(self, "site_index", SiteIndex.from_paths([])),
             link_options=getattr(self, "link_options", None) if self.config.check_links else None,
             prints=grouping_fingerprints(renderer.relations),
+            plan_reads=dict(renderer.plan_reads),
             fragments_into=getattr(self, "fragments_into", {}),
         )
 

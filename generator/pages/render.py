@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import re
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext, suppress
@@ -186,6 +186,9 @@ class SiteRenderer:
         #: the glossary as read (the preview builds the whole site when it changes).
         self.inline_html = InlineHtml.of(self.catalogue.records("glossary"))
         self._plans: list[PagePlan] | None = None
+        #: What planning each record's pages read of the data, by page (`plan_of` notes it where reads are tracked):
+        #: a record whose plan read nothing an edit changed has the same pages, tags and lists after it.
+        self.plan_reads: dict[str, frozenset[Read]] = {}
 
     def has_page(self, src_uri: str) -> bool:
         return self.hand_written is None or src_uri in self.hand_written
@@ -193,8 +196,18 @@ class SiteRenderer:
     def plan(self) -> list[PagePlan]:
         """Every page of the site, in a fixed order, not yet rendered."""
         if self._plans is None:
-            self._plans = [*self._index_plans(), *self._entity_plans()]
+            self._plans = [*self.index_plans(), *self._entity_plans()]
         return self._plans
+
+    def plan_of(self, collection: str, index: int) -> list[PagePlan]:
+        """The pages of one record with pages of its own (`entity_plans`), noting what planning them read."""
+        if not self.track_reads:
+            return list(self.entity_plans(collection, index))
+        with recording() as noted:
+            plans = list(self.entity_plans(collection, index))
+        read = frozenset(noted)
+        self.plan_reads.update((plan.src_uri, read) for plan in plans)
+        return plans
 
     def render(self, plan: PagePlan) -> Page:
         """A planned page, rendered; a failing template is reported at its file and line (a DataError)."""
@@ -245,15 +258,15 @@ class SiteRenderer:
         )
         return Problem(os.path.relpath(path) if path else "<template>", line or 1, 1, message, hint)
 
-    def warm(self) -> None:
-        """Compute what every page reads, and compile every template the pages use, before forking, so that each
-        process does not do it again (the live preview forks one for each edit)."""
+    def warm(self, templates: Iterable[str] | None = None) -> None:
+        """Compute what every page reads, and compile every template the pages use (or these), before forking, so
+        that each process does not do it again (the live preview forks one for each edit)."""
         for name, attribute in vars(Relations).items():
             if isinstance(attribute, cached_property):
                 getattr(self.relations, name)
         for collection in {c.name for c in COLLECTIONS}:
             self.catalogue.index(collection)
-        for template in sorted({plan.template for plan in self.plan()}):
+        for template in sorted(set(templates) if templates is not None else {plan.template for plan in self.plan()}):
             with suppress(TemplateError):  # reported at its file and line by the first page that uses it (render)
                 self.environment.get_template(template)
 
@@ -306,7 +319,8 @@ class SiteRenderer:
             variables = partial(dict, pager=pager, lists=chunks, **context)
             yield PagePlan(pager.uri, template, variables, tags if pager.first else (), shows, pager.first, boost)
 
-    def _index_plans(self) -> Iterator[PagePlan]:
+    def index_plans(self) -> Iterator[PagePlan]:
+        """The pages that are no record's own: section indexes, listings, runbooks and the like."""
         for collection, src_uri in SECTION_INDEXES.items():
             lists = {"tasks": self.relations.task_order} if collection == "tasks" else {}
             yield from self._paged(f"{collection}_index.md.j2", src_uri, lists)
@@ -380,7 +394,7 @@ class SiteRenderer:
     def _entity_plans(self) -> Iterator[PagePlan]:
         for collection in OWN_PAGES:
             for index in range(len(self.catalogue.records(collection))):
-                yield from self.entity_plans(collection, index)
+                yield from self.plan_of(collection, index)
 
     def entity_plans(self, collection: str, index: int) -> Iterator[PagePlan]:
         """The pages of one record of a collection with pages of its own: its page and its continuation pages."""
@@ -580,9 +594,16 @@ class Rendering:
     is rendered when asked for.
     """
 
-    def __init__(self, renderer: SiteRenderer, processes: int = 0, wanted: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        renderer: SiteRenderer,
+        processes: int = 0,
+        wanted: list[int] | None = None,
+        plans: list[PagePlan] | None = None,
+    ) -> None:
         self.renderer = renderer
-        self.plans = renderer.plan()
+        #: The plans of the pages (the renderer's whole plan, unless given), which `wanted` and `page` index.
+        self.plans = renderer.plan() if plans is None else plans
         order = list(range(len(self.plans))) if wanted is None else wanted
         #: Each page's place in the order it is rendered, by its index in the plan.
         self._place = {index: place for place, index in enumerate(order)}
@@ -597,7 +618,7 @@ class Rendering:
                 max_workers=processes,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_adopt,
-                initargs=(renderer, os.getpid()),  # inherited through the fork, never pickled
+                initargs=(renderer, self.plans, os.getpid()),  # inherited through the fork, never pickled
             )
             # Small batches keep the first pages quick to arrive and the processes evenly loaded.
             step = max(1, min(64, len(order) // (processes * 8) + 1))
@@ -642,21 +663,23 @@ class Rendering:
         self.close()
 
 
-#: The renderer of a forked rendering process, adopted from its parent when the process starts.
+#: The renderer of a forked rendering process and the plans it renders, adopted from its parent when the process
+#: starts.
 _ADOPTED: SiteRenderer | None = None
+_ADOPTED_PLANS: list[PagePlan] = []
 
 
-def _adopt(renderer: SiteRenderer, parent: int) -> None:
-    global _ADOPTED
+def _adopt(renderer: SiteRenderer, plans: list[PagePlan], parent: int) -> None:
+    global _ADOPTED, _ADOPTED_PLANS
     die_with_parent(parent)
-    _ADOPTED = renderer
+    _ADOPTED, _ADOPTED_PLANS = renderer, plans
 
 
 def _render_pages(indices: list[int]) -> tuple[list[Page | DataError], StepTexts]:
     """The pages of these indices of the plan, and the runbook steps written for them; a page that fails is its
     error, raised when that page is asked for."""
     assert _ADOPTED is not None
-    plans = _ADOPTED.plan()
+    plans = _ADOPTED_PLANS
     mark = learned_mark()
     rendered: list[Page | DataError] = []
     for index in indices:
