@@ -34,6 +34,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -396,20 +397,41 @@ def _relink(plugin: PlaybookPlugin, kept: KeptBuild, moved: dict[str, Page]) -> 
     edit link's line differs, so it is changed in the page as built. Returns the pages where that cannot be done
     safely (the old address is not there exactly once, as written), to be built again."""
     config, rebuilt = kept.config, set()
+    relinked: list[tuple[str, File, Page, str]] = []
+    changes: list[tuple[Path, bytes, bytes]] = []
     for uri, page in moved.items():
         file = kept.files.get_file_from_path(uri)
         assert file is not None and file.page is not None
         old, new = (plugin.edit_url_of(config, origin) for origin in (kept.pages[uri].origin, page.origin))
-        path = Path(file.abs_dest_path)
-        html = path.read_text(encoding="utf-8") if old and new and path.is_file() else ""
         # Written once (the edit button), or not at all (a theme without one); escaped or not, the same text.
-        if not old or not new or _ESCAPED.search(old + new) or html.count(old) > 1 or not path.is_file():
+        if not old or not new or _ESCAPED.search(old + new):
             rebuilt.add(uri)
             continue
-        if html.count(old) == 1:
-            _write_atomically(path, html.replace(old, new).encode("utf-8"))
-        file.page.edit_url, file.origin = new, page.origin  # type: ignore[attr-defined]
+        relinked.append((uri, file, page, new))
+        changes.append((Path(file.abs_dest_path), old.encode("utf-8"), new.encode("utf-8")))
+    # A line added near the top of the tasks file moves thousands of records: their pages are read and written by
+    # a few threads, which wait on the system's reads and writes, not on Python.
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="playbook-relink") as pool:
+        done = list(pool.map(_relinked, changes))
+    for (uri, file, page, new), ok in zip(relinked, done, strict=True):
+        if not ok:
+            rebuilt.add(uri)
+            continue
+        file.page.edit_url, file.origin = new, page.origin  # type: ignore[attr-defined,union-attr]
     return rebuilt
+
+
+def _relinked(change: tuple[Path, bytes, bytes]) -> bool:
+    """The page with its edit link changed; False where it is missing or holds the old address more than once."""
+    path, old, new = change
+    try:
+        html = path.read_bytes()
+    except OSError:
+        return False
+    found = html.count(old)
+    if found == 1:
+        _write_atomically(path, html.replace(old, new))
+    return found <= 1
 
 
 def _same_frame(plugin: PlaybookPlugin, kept: KeptBuild, renderer: SiteRenderer) -> None:
