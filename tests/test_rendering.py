@@ -63,6 +63,39 @@ def test_pages_asked_for_out_of_order_are_the_pages_rendered_in_order(data: Path
     assert as_text(got[index] for index in range(len(expected))) == expected
 
 
+def test_pages_taken_as_they_are_ready_are_each_wanted_page_once_and_this_process_renders_some(data: Path):
+    """The preview's second pass takes each page as it is ready; rather than wait for the forked process, this one
+    renders the batches the other has not begun, from the last one back."""
+    expected = as_text(renderer(data).pages())
+    wanted = list(range(0, len(expected), 3))
+    slow = SlowRenderer(*_parts(data))
+    here: list[int] = []
+    render = slow.render
+    slow.render = lambda plan: (here.append(plan.src_uri), render(plan))[1]  # type: ignore[method-assign]
+
+    with Rendering(slow, processes=1, wanted=wanted) as rendering:
+        got = dict(rendering.ready())
+
+    assert sorted(got) == wanted
+    assert as_text(got[index] for index in wanted) == [expected[index] for index in wanted]
+    assert 0 < len(here) < len(wanted)  # this process took some batches; the other rendered the rest
+
+
+def _parts(data: Path):
+    loaded = load_data(data)
+    return loaded.catalogue, origin_lookup(loaded)
+
+
+def test_a_failing_template_taken_as_pages_are_ready_reaches_the_caller(data: Path, tmp_path: Path):
+    overrides = tmp_path / "overrides"
+    overrides.mkdir()
+    (overrides / "roles.md.j2").write_text("# {{ record.name }}\n{{ record.name.nothing.here }}\n", "utf-8")
+
+    with pytest.raises(DataError), Rendering(renderer(data, [overrides]), processes=1) as rendering:
+        for _ in rendering.ready():
+            pass
+
+
 def test_closing_early_stops_the_rendering_processes(data: Path):
     rendering = Rendering(renderer(data), processes=1)
     rendering.page(0)

@@ -300,22 +300,27 @@ def rebuild(
         else:
             pages[uri] = before
     builder = PageBuilder(config, kept)
-    # MkDocs builds each page as it comes, in its own order, while the pages after it are rendered on the other
-    # core (where there is one and the pages are worth a process).
+    # MkDocs builds each page as it comes, while the others are rendered on the other core (where there is one
+    # and the pages are worth a process), in MkDocs' order; this process renders the last of them itself, rather
+    # than wait.
     place = {file.src_uri: number for number, file in enumerate(builder.doc_files)}
     wanted.sort(key=lambda plan: place.get(plan.src_uri, -1))
     processes = 1 if len(wanted) >= RENDERED_APART and (os.cpu_count() or 1) > 1 else 0
     plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map  # what the page events read
     with builder.building(), Rendering(renderer, processes, list(range(len(wanted))), wanted) as rendering:
-        for index, plan in enumerate(wanted):
-            if superseded():
-                raise Superseded
+        rendered = rendering.ready()  # as each page comes, from the other process or from this one
+        while not superseded():
             try:
-                page = pages[plan.src_uri] = rendering.page(index)
+                _, page = next(rendered)
+            except StopIteration:
+                break
             except DataError as err:
                 raise FullBuild("a template failed") from err
+            pages[page.src_uri] = page
             if page.src_uri in kept.dirty or _markdown_changed(page, kept):
                 builder.build(page.src_uri, page)
+        else:
+            raise Superseded
         if superseded():
             raise Superseded  # the last moment: the lines below change the site served
         rewritten = {file.src_uri for file in builder.built}

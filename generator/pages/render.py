@@ -13,8 +13,9 @@ import multiprocessing
 import os
 import re
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
@@ -585,7 +586,8 @@ class Pager:
 
 class Rendering:
     """The bodies of a renderer's planned pages (all, or the `wanted` ones by index in the plan, in the order they
-    will be asked for), handed out one by one in any order, each once.
+    will most likely be asked for), handed out each once: in any order one by one (`page`), or each as soon as it
+    is ready (`ready`).
 
     With `processes` ≥ 1 they are rendered, in that order, by that many forked processes, which inherit the
     catalogue and the compiled templates as they are and send back only text (and the runbook steps they wrote,
@@ -604,14 +606,13 @@ class Rendering:
         self.renderer = renderer
         #: The plans of the pages (the renderer's whole plan, unless given), which `wanted` and `page` index.
         self.plans = renderer.plan() if plans is None else plans
-        order = list(range(len(self.plans))) if wanted is None else wanted
-        #: Each page's place in the order it is rendered, by its index in the plan.
-        self._place = {index: place for place, index in enumerate(order)}
+        self._order = list(range(len(self.plans))) if wanted is None else wanted
+        #: Pages rendered by a forked process and not handed out yet, by index in the plan.
         self._ready: dict[int, Page | DataError] = {}
-        self._received = 0
         self._pool: ProcessPoolExecutor | None = None
-        self._batches: Iterator[tuple[list[Page | DataError], StepTexts]] = iter(())
-        if processes >= 1 and len(order) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        #: The batches sent to the processes, oldest first: their indices, and the pages to come.
+        self._batches: deque[tuple[list[int], Future[tuple[list[Page | DataError], StepTexts]]]] = deque()
+        if processes >= 1 and len(self._order) > 1 and "fork" in multiprocessing.get_all_start_methods():
             if processes > 1:  # else the one process computes them itself, leaving this one free sooner
                 renderer.warm()
             self._pool = ProcessPoolExecutor(
@@ -621,35 +622,51 @@ class Rendering:
                 initargs=(renderer, self.plans, os.getpid()),  # inherited through the fork, never pickled
             )
             # Small batches keep the first pages quick to arrive and the processes evenly loaded.
+            order = self._order
             step = max(1, min(64, len(order) // (processes * 8) + 1))
-            self._batches = self._pool.map(
-                _render_pages, [order[start : start + step] for start in range(0, len(order), step)]
-            )
+            for start in range(0, len(order), step):
+                batch = order[start : start + step]
+                self._batches.append((batch, self._pool.submit(_render_pages, batch)))
 
     def page(self, index: int) -> Page:
-        plan = self.plans[index]
         if self._pool is None:
-            return self.renderer.render(plan)
-        place = self._place[index]
-        while place >= self._received:
-            try:
-                batch, learned = next(self._batches)
-            except BrokenProcessPool:
-                self.close()
-                raise PlaybookError(
-                    "a rendering process stopped before its pages were done (killed, or out of memory?); "
-                    "run the command again, and if it stops again, with fewer other programs running"
-                ) from None
-            learn(learned)
-            for page in batch:
-                self._ready[self._received] = page
-                self._received += 1
-            if self._received == len(self._place):
-                self.close()
-        page = self._ready.pop(place)
-        if isinstance(page, DataError):
-            raise page
-        return page
+            return self.renderer.render(self.plans[index])
+        while index not in self._ready:
+            self._receive()
+        return _handed(self._ready.pop(index))
+
+    def ready(self) -> Iterator[tuple[int, Page]]:
+        """Every page not handed out yet, each as soon as it is ready, in any order. Rather than wait for a forked
+        process, this one renders the batches no process has begun, from the last one back."""
+        if self._pool is None:
+            for index in self._order:
+                yield index, self.renderer.render(self.plans[index])
+            return
+        while self._ready or self._batches:
+            if self._ready:
+                index, page = self._ready.popitem()
+                yield index, _handed(page)
+            elif self._batches[0][1].done() or len(self._batches) == 1 or not self._batches[-1][1].cancel():
+                self._receive()
+            else:
+                for index in self._batches.pop()[0]:
+                    yield index, self.renderer.render(self.plans[index])
+
+    def _receive(self) -> None:
+        """The oldest batch's pages, waited for."""
+        indices, future = self._batches.popleft()
+        try:
+            pages, learned = future.result()
+        except BrokenProcessPool:
+            self.close()
+            raise PlaybookError(
+                "a rendering process stopped before its pages were done (killed, or out of memory?); "
+                "run the command again, and if it stops again, with fewer other programs running"
+            ) from None
+        learn(learned)
+        self._ready.update(zip(indices, pages, strict=True))
+        if not self._batches:
+            self.close()
 
     def close(self) -> None:
         """Stops the processes, those still rendering included (after a failed build, say)."""
@@ -661,6 +678,12 @@ class Rendering:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _handed(page: Page | DataError) -> Page:
+    if isinstance(page, DataError):
+        raise page
+    return page
 
 
 #: The renderer of a forked rendering process and the plans it renders, adopted from its parent when the process
