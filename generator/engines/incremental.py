@@ -9,7 +9,9 @@ it, as a full build would), finds the records the save changed, and builds their
 can show the edited page at once. The second (`rebuild`), run after the browsers have reloaded:
 
 1. validates the data again (the files the first pass read are not parsed again);
-2. plans the pages again; the same pages must come out (else a full build), with the same footer and glossary;
+2. plans again the pages that are no record's own, and the pages of each record whose planning or page read
+   something the edit changed (everything, where records moved in their collection); the same pages must come
+   out (else a full build), with the same footer and glossary;
 3. renders only the pages that read something the edit changed, or whose plan changed (in a process of its own,
    where there are a few), and keeps those whose Markdown (or record's line, for the edit link) differs;
 4. puts each such page through MkDocs' own page steps (`_populate_page`, `_build_page`, with every plugin's
@@ -20,7 +22,9 @@ can show the edited page at once. The second (`rebuild`), run after the browsers
    an id another page may link to).
 
 The second pass compares the data with what the last full or second pass saw, so it finds the first pass's edits
-too; a page the first pass built is not built again unless its Markdown changed since.
+too; a page the first pass built is rendered again (`KeptBuild.ahead`), and built again only if its Markdown
+changed since. A newer save stops the second pass between two pages; the pages it had begun are built again by the
+next (`KeptBuild.dirty`).
 
 Whatever it cannot do raises `FullBuild`, with the reason, and the caller builds the whole site instead.
 """
@@ -278,7 +282,7 @@ def rebuild(
     renderer.warm(templates={signature[1] for signature in kept.signatures.values()})
     prints = grouping_fingerprints(renderer.relations)
     changed = changed_reads(kept.renderer.catalogue, renderer.catalogue, kept.prints, prints)
-    again = _plans_again(renderer, kept, changed)
+    replanned = _plans_again(renderer, kept, changed)
     old_texts = data_texts(kept.loaded)
     # Files where a line was added or removed: their records' edit links may name other lines now.
     edited_files = {
@@ -288,7 +292,7 @@ def rebuild(
     signatures: dict[str, tuple[Any, ...]] = {}
     wanted: list[PagePlan] = []
     for uri, before in kept.pages.items():
-        plan = again.get(uri)
+        plan = replanned.get(uri)
         signatures[uri] = signature = kept.signatures[uri] if plan is None else renderer.signature(plan)
         shows = signature[3]
         if plan is not None and (
@@ -326,13 +330,14 @@ def rebuild(
         rewritten = {file.src_uri for file in builder.built}
         moved = {uri for uri, page in pages.items() if page.origin != kept.pages[uri].origin} - rewritten
         hand_written = plugin.resolved_hand_written(config, kept.files)
-        again = {uri for uri, markdown in hand_written.items() if kept.hand_written.get(uri) != markdown}
-        again |= kept.dirty & hand_written.keys()
-        again |= _relink(plugin, kept, {uri: pages[uri] for uri in moved})
+        # Hand-written pages whose links changed, and pages whose edit link could not be changed in place.
+        also = {uri for uri, markdown in hand_written.items() if kept.hand_written.get(uri) != markdown}
+        also |= kept.dirty & hand_written.keys()
+        also |= _relink(plugin, kept, {uri: pages[uri] for uri in moved})
         for file in builder.doc_files:
-            if file.src_uri in again - rewritten:
+            if file.src_uri in also - rewritten:
                 builder.build(file.src_uri, pages.get(file.src_uri))
-        rewritten |= again
+        rewritten |= also
         kept.unchecked |= builder.commit()
     _write_downloads(config, kept.files, _changed_downloads(kept, validation.loaded.catalogue))
     if check_links:
