@@ -29,6 +29,7 @@ from mkdocs.commands.build import build
 from mkdocs.config.defaults import MkDocsConfig
 
 from generator.data.validate import validate_data
+from generator.engines import incremental
 from generator.engines.incremental import (
     KeptBuild,
     PageBuilder,
@@ -324,6 +325,7 @@ def test_a_title_edit_plans_again_only_the_pages_of_the_records_that_read_it(ses
     ("file", "before", "after"),
     [
         ("roles.yml", "name: Support team", "name: Support crew"),  # the tag of each of the role's tasks
+        ("migration.yml", "name: Mail", "name: Email"),  # its runbook's title and introduction
         (  # a record with no page of its own added: every page is planned again
             "lifecycle.yml",
             "    lifecycle_phase: plan\n    source_pages: [roles-page]\n",
@@ -347,6 +349,55 @@ def test_an_edit_to_what_other_pages_are_planned_from_gives_a_clean_builds_site(
         data.write_text(text, encoding="utf-8")
         session.update()
     assert digest(session.site) == session.base_digest
+
+
+def test_a_page_that_fails_to_build_leaves_every_served_page_in_place(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+):
+    """A page event that fails halfway through the second pass: the pages begun are removed from where they were
+    being written, never from where they are served, and the next pass builds them again."""
+    with session.edit_saved(RENAMED) as kept:
+        rebuild_edited(session.plugin, kept)
+        before = digest(session.site)
+        begun: list[str] = []
+        populate = incremental._populate_page
+
+        def failing(page, *args):
+            begun.append(page.file.src_uri)
+            if len(begun) == 2:
+                raise RuntimeError("a plugin's page event failed")
+            populate(page, *args)
+
+        monkeypatch.setattr(incremental, "_populate_page", failing)
+        with pytest.raises(RuntimeError):
+            rebuild(session.plugin, kept)
+        monkeypatch.undo()
+        assert digest(session.site) == before
+        assert set(begun) <= kept.dirty
+
+
+def test_a_failure_while_the_built_pages_are_moved_into_place_loses_no_page(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+):
+    with session.edit_saved(RENAMED) as kept:
+        rebuild_edited(session.plugin, kept)
+        served = set(digest(session.site))
+        moves: list[str] = []
+        replace = os.replace
+
+        def failing(source, target):
+            if str(source).endswith(incremental.PENDING):
+                moves.append(str(target))
+                if len(moves) == 2:
+                    raise OSError(28, "No space left on device")
+            replace(source, target)
+
+        monkeypatch.setattr(incremental.os, "replace", failing)
+        with pytest.raises(OSError):
+            rebuild(session.plugin, kept)
+        monkeypatch.undo()
+        assert set(digest(session.site)) == served  # none removed, none left aside
+        assert kept.dirty  # the pages moved and not: built again by the next pass
 
 
 def test_the_link_check_after_the_reload_gives_way_to_a_newer_save_and_checks_the_rest_later(session: Session):

@@ -309,6 +309,8 @@ def rebuild(
     # than wait.
     place = {file.src_uri: number for number, file in enumerate(builder.doc_files)}
     wanted.sort(key=lambda plan: place.get(plan.src_uri, -1))
+    # Forked from the preview's thread while the server's threads run: the process only renders (no lock of theirs
+    # is taken), sends its pages down its pipe, and dies with this one.
     processes = 1 if len(wanted) >= RENDERED_APART and (os.cpu_count() or 1) > 1 else 0
     plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map  # what the page events read
     with builder.building(), Rendering(renderer, processes, list(range(len(wanted))), wanted) as rendering:
@@ -501,6 +503,8 @@ class PageBuilder:
         #: The ids each page built held before (a page another page links into must keep them), by page.
         self.old_ids: dict[str, set[str]] = {}
         self.built: list[File] = []
+        #: The pages whose destination is their pending file, not the served one, until it is moved over it.
+        self._aside: list[File] = []
 
     @contextmanager
     def building(self) -> Iterator[PageBuilder]:
@@ -518,6 +522,10 @@ class PageBuilder:
         kept, config = self.kept, self.config
         # A page built twice before its links are checked: the ids it had when last checked count.
         self.old_ids[file.dest_uri] = kept.unchecked.get(file.dest_uri) or page_ids(self._site, file.dest_uri)
+        # Aside before anything can fail: a page given up is removed from where it was being written, never from
+        # where it is served.
+        file.__dict__["abs_dest_path"] = os.path.normpath(os.path.join(file.dest_dir, file.dest_uri)) + PENDING
+        self._aside.append(file)
         self.built.append(file)
         kept.dirty.add(src_uri)  # until it is committed
         title = mkdocs_page.title
@@ -532,7 +540,6 @@ class PageBuilder:
         search = self._search
         if search is not None:
             search.search_index.entries = []
-        file.__dict__["abs_dest_path"] = os.path.normpath(os.path.join(file.dest_dir, file.dest_uri)) + PENDING
         _build_page(mkdocs_page, config, self.doc_files, kept.nav, kept.env)
         if search is not None:
             kept.search_entries[src_uri] = search.search_index.entries
@@ -545,10 +552,10 @@ class PageBuilder:
             self._tags.mappings.data = {
                 f.page.url: data[f.page.url] for f in self.doc_files if f.page and f.page.url in data
             }
-        for file in self.built:
-            pending = file.abs_dest_path
+        while self._aside:
+            pending = self._aside[0].abs_dest_path
             os.replace(pending, pending.removesuffix(PENDING))
-            file.__dict__.pop("abs_dest_path", None)
+            self._aside.pop(0).__dict__.pop("abs_dest_path", None)
         log_level = self.config.validation.links.anchors
         for file in self.built:
             assert file.page is not None
@@ -558,10 +565,12 @@ class PageBuilder:
         return self.old_ids
 
     def abandon(self) -> None:
-        for file in self.built:
+        """The pages still aside removed; those moved into place already stay, and stay dirty (built again)."""
+        for file in self._aside:
             with suppress(OSError):
                 os.remove(file.abs_dest_path)
             file.__dict__.pop("abs_dest_path", None)
+        self._aside = []
         self.kept.index_stale = self.kept.index_stale or bool(self.built)
 
 

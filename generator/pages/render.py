@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import markdown as python_markdown
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, TemplateError
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 
 from generator import __version__
@@ -268,7 +268,7 @@ class SiteRenderer:
         for collection in {c.name for c in COLLECTIONS}:
             self.catalogue.index(collection)
         for template in sorted(set(templates) if templates is not None else {plan.template for plan in self.plan()}):
-            with suppress(TemplateError):  # reported at its file and line by the first page that uses it (render)
+            with suppress(Exception):  # a broken or unreadable template: the page that uses it reports it (render)
                 self.environment.get_template(template)
 
     def _render(self, template: str, src_uri: str, **context: Any) -> str:
@@ -340,27 +340,29 @@ class SiteRenderer:
         yield PagePlan("runbooks/index.md", "runbooks_index.md.j2")
         relations = self.relations
         for source in self.catalogue.records("migration_sources"):
-            intro = f"Every task that applies to a migration from {source['name']}."
             tasks = partial(relations.tasks_for_source, source["id"])
             uri = f"runbooks/sources/{source['id']}.md"
-            yield self._runbook(uri, f"{source['name']} migration", intro, tasks, source=source["id"])
+            yield self._runbook(uri, partial(_source_runbook_words, source), tasks, source=source["id"])
         for role in self.catalogue.records("roles"):
-            intro = f"Every task the {role['name']} owns."
             # Looked up when the page is rendered, so that the page notes it reads the role's list of tasks.
             tasks = partial(lambda role_id: relations.tasks_by_owner.get(role_id, []), role["id"])
-            yield self._runbook(f"runbooks/roles/{role['id']}.md", role["name"], intro, tasks, role=role["id"])
+            uri = f"runbooks/roles/{role['id']}.md"
+            yield self._runbook(uri, partial(_role_runbook_words, role), tasks, role=role["id"])
 
     def _runbook(
         self,
         src_uri: str,
-        title: str,
-        intro: str,
+        words: Callable[[], tuple[str, str]],
         tasks_of: Callable[[], list[Record]],
         *,
         role: str | None = None,
         source: str | None = None,
     ) -> PagePlan:
+        """A runbook's plan; its title and introduction (`words`) and its tasks are read when it is rendered, so
+        that the page notes what it read (a source renamed renders its runbook again)."""
+
         def variables() -> dict[str, Any]:
+            title, intro = words()
             tasks = tasks_of()
             groups = self.relations.runbook(tasks)  # in dependency order already
             return dict(
@@ -711,6 +713,14 @@ def _render_pages(indices: list[int]) -> tuple[list[Page | DataError], StepTexts
         except DataError as err:
             rendered.append(err)
     return rendered, learned_since(mark)
+
+
+def _source_runbook_words(source: Record) -> tuple[str, str]:
+    return f"{source['name']} migration", f"Every task that applies to a migration from {source['name']}."
+
+
+def _role_runbook_words(role: Record) -> tuple[str, str]:
+    return role["name"], f"Every task the {role['name']} owns."
 
 
 def tag_label(kind: str, record: Record) -> str:
