@@ -37,6 +37,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -295,9 +296,7 @@ def rebuild(
         plan = replanned.get(uri)
         signatures[uri] = signature = kept.signatures[uri] if plan is None else renderer.signature(plan)
         shows = signature[3]
-        if plan is not None and (
-            uri in kept.dirty or uri in kept.ahead or before.reads & changed or signature != kept.signatures[uri]
-        ):
+        if plan is not None and (_must_render(kept, uri, changed) or signature != kept.signatures[uri]):
             wanted.append(plan)
         elif shows and COLLECTION_BY_NAME[shows[0]].file in edited_files:
             pages[uri] = replace(before, origin=renderer.origin_of(*shows))  # lines may have moved
@@ -313,7 +312,7 @@ def rebuild(
     # is taken), sends its pages down its pipe, and dies with this one.
     processes = 1 if len(wanted) >= RENDERED_APART and (os.cpu_count() or 1) > 1 else 0
     plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map  # what the page events read
-    with builder.building(), Rendering(renderer, processes, list(range(len(wanted))), wanted) as rendering:
+    with builder.building(), Rendering(renderer, processes, plans=wanted) as rendering:
         rendered = rendering.ready()  # as each page comes, from the other process or from this one
         while not superseded():
             try:
@@ -374,18 +373,24 @@ def _plans_again(renderer: SiteRenderer, kept: KeptBuild, changed: set[Read]) ->
     if list(again) != pages_of.get(None, []):
         raise FullBuild("pages were added or removed")
     planned = set()
-    for uri, page in kept.pages.items():
+    for uri in kept.pages:
         shows = kept.signatures[uri][3]
         if shows is None or shows in planned:
             continue
         plan_read = kept.plan_reads.get(uri)
-        if uri in kept.dirty or uri in kept.ahead or page.reads & changed or plan_read is None or plan_read & changed:
+        if _must_render(kept, uri, changed) or plan_read is None or plan_read & changed:
             planned.add(shows)
             plans = renderer.plan_of(*shows)
             if [plan.src_uri for plan in plans] != pages_of[shows]:
                 raise FullBuild("pages were added or removed")
             again.update((plan.src_uri, plan) for plan in plans)
     return again
+
+
+def _must_render(kept: KeptBuild, uri: str, changed: set[Read]) -> bool:
+    """Whether a page is rendered again whatever its plan says: a pass began it and did not finish, a first pass
+    built it from newer data, or it read something the edit changed."""
+    return uri in kept.dirty or uri in kept.ahead or bool(kept.pages[uri].reads & changed)
 
 
 def _lines_moved(old: str, new: str) -> bool:
@@ -504,7 +509,7 @@ class PageBuilder:
         self.old_ids: dict[str, set[str]] = {}
         self.built: list[File] = []
         #: The pages whose destination is their pending file, not the served one, until it is moved over it.
-        self._aside: list[File] = []
+        self._aside: deque[File] = deque()
 
     @contextmanager
     def building(self) -> Iterator[PageBuilder]:
@@ -555,7 +560,7 @@ class PageBuilder:
         while self._aside:
             pending = self._aside[0].abs_dest_path
             os.replace(pending, pending.removesuffix(PENDING))
-            self._aside.pop(0).__dict__.pop("abs_dest_path", None)
+            self._aside.popleft().__dict__.pop("abs_dest_path", None)
         log_level = self.config.validation.links.anchors
         for file in self.built:
             assert file.page is not None
@@ -570,7 +575,7 @@ class PageBuilder:
             with suppress(OSError):
                 os.remove(file.abs_dest_path)
             file.__dict__.pop("abs_dest_path", None)
-        self._aside = []
+        self._aside.clear()
         self.kept.index_stale = self.kept.index_stale or bool(self.built)
 
 
