@@ -40,11 +40,12 @@ def escape_markdown(value: object) -> Markdown:
         return Markdown(text)
     text = _WHITESPACE.sub(" ", text).strip()
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _BLOCK_START.sub(_escape_block_start, _BACKSLASHED.sub(r"\\\1", text))
+    text = _BACKSLASHED.sub(r"\\\1", text)
     # Hashes that end a heading's line are read as its closing sequence and dropped: `Ends in ##` would lose them.
     # (rstrip, not a `#+$` pattern, which would go back over every run of hashes: quadratic in a long value)
+    # They are set apart before the first character is escaped: a value of hashes alone is all closing sequence.
     body = text.rstrip("#")
-    return Markdown(body + "\\#" * (len(text) - len(body)))
+    return Markdown(_BLOCK_START.sub(_escape_block_start, body) + "\\#" * (len(text) - len(body)))
 
 
 def _escape_block_start(match: re.Match[str]) -> str:
