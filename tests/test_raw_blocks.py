@@ -1,5 +1,5 @@
-"""The catalogue's table and the runbooks' steps skip Markdown's HTML parser, and the page's HTML comes out byte for
-byte the same."""
+"""The catalogue's table, the runbooks' steps, the diagrams and the listings' tables skip Markdown's HTML parser,
+and the page's HTML comes out byte for byte the same."""
 
 from __future__ import annotations
 
@@ -85,3 +85,26 @@ def test_a_placeholder_markdown_did_not_keep_is_an_error():
         put_back("<p>the placeholder is gone</p>", ["<div>table</div>"])
     with pytest.raises(ValueError):
         put_back(PLACEHOLDER.format(0) * 2, ["<div>table</div>"])
+
+
+def test_a_raw_table_set_aside_comes_out_as_the_markdown_table_it_replaces(to_html):
+    """A listing's table is the HTML Markdown made of a Markdown table (test_task_rows); set aside and put back,
+    the page is the page that had the Markdown table, line breaks included."""
+    table = "| Task | Title |\n|---|---|\n| [7](../tasks/7.md) | Seven *(optional)* |\n"
+    written = to_html(table)
+    assert written.startswith("<table>\n") and written.endswith("</table>")
+
+    for before, after in [("Intro\n\n", "\nAfter\n"), ("## Tasks\n\n", "\n"), ("", "\n---\n\nSource\n")]:
+        cut, blocks = set_aside(f"{before}{written}\n{after}")
+        assert blocks == [written]
+        assert put_back(to_html(cut), blocks) == to_html(f"{before}{table}{after}")
+
+
+@pytest.mark.parametrize(
+    "src_uri", ["stages/prepare.md", "roles/mvm.md", "sources/imap.md", "tasks/index.md", "tasks/by-number/page-2.md"]
+)
+def test_a_listing_pages_table_of_tasks_is_set_aside(src_uri: str):
+    cut, blocks = set_aside(page_body(src_uri))
+
+    assert [block[:8] for block in blocks if block.startswith("<table>")] == ["<table>\n"]
+    assert "<tbody>" not in cut

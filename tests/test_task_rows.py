@@ -4,6 +4,7 @@ Markdown made it, acronyms included, and data stays text whatever it holds."""
 from __future__ import annotations
 
 import shutil
+from functools import cache
 from pathlib import Path
 
 import markdown
@@ -18,10 +19,12 @@ from selectolax.lexbor import LexborHTMLParser
 from generator.data.loader import load_data
 from generator.engines.raw_blocks import put_back, set_aside
 from generator.pages import task_rows
+from generator.pages.addresses import Linker
 from generator.pages.escape import escape_markdown
 from generator.pages.inline_html import InlineHtml
-from generator.pages.render import Rendering, SiteRenderer
+from generator.pages.render import Rendering, RoleScope, SiteRenderer
 from generator.pages.site_text import Abbreviations, abbreviation_line
+from generator.pages.task_rows import RunbookSteps, TaskTable
 
 #: Terms with punctuation at either end or inside, and expansions that need escaping in an attribute.
 GLOSSARY = [
@@ -165,3 +168,105 @@ def test_the_steps_written_since_a_mark_are_all_there_are_once_the_bound_dropped
     assert task_rows.learned_since(mark) == [(("c",), "C")]
     task_rows.learn([(("d",), "D")])  # the bound: everything before is dropped
     assert task_rows.learned_since(mark) == [(("d",), "D")]
+
+
+# A listing's table of tasks -------------------------------------------------------------------------------------
+
+
+@cache
+def shipped_renderer() -> SiteRenderer:
+    """The shipped data's renderer (not a fixture: Hypothesis prints a failing example's arguments)."""
+    return SiteRenderer(load_data(REPO / "data").catalogue)
+
+
+def markdown_cell(column: str, task: dict, number: int, source: str, x: Linker, scope: RoleScope) -> str:
+    """A cell as the listing templates wrote it in Markdown before their tables were raw HTML: the specification."""
+    if column == "number":
+        return str(number)
+    if column == "task":
+        return x.to("tasks", task, task["id"])
+    if column in ("title", "title_flags"):
+        flags = column == "title_flags"
+        return (
+            escape_markdown(task["title"])
+            + (" *(optional)*" if flags and task.get("optional") else "")
+            + (" *(if applicable)*" if flags and task.get("if_applicable") else "")
+        )
+    if column == "owner":
+        return x.to("roles", task["owner"]) + scope.only(task["owner"])
+    if column == "owner_for_source":
+        stand_in = scope.stand_in(task["owner"], source)
+        return x.to("roles", task["owner"]) + (f" ({stand_in})" if stand_in else "")
+    if column == "stage":
+        return x.to("migration_stages", task["stage"])
+    return ", ".join(x.to("migration_sources", source_id) for source_id in task.get("sources", [])) or "all"
+
+
+TABLES = [
+    (["Task", "Title", "Owner", "Migration sources"], ["task", "title", "owner", "sources"]),
+    (["Task", "Title", "Stage"], ["task", "title", "stage"]),
+    (["#", "Task", "Title", "Owner", "Stage"], ["number", "task", "title_flags", "owner_for_source", "stage"]),
+    (["Task", "Title", "Owner", "Stage", "Migration sources"], ["task", "title", "owner", "stage", "sources"]),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    table=st.sampled_from(TABLES),
+    rows=st.lists(
+        st.tuples(
+            # A title holds something besides spaces (the schema's `name`)
+            st.lists(st.sampled_from([*PIECES, "IMAP", "FastTrack", "MVM"]), min_size=1, max_size=8)
+            .map("".join)
+            .filter(str.strip),
+            st.booleans(),
+            st.booleans(),
+            st.integers(min_value=0, max_value=1000),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    first=st.integers(min_value=1, max_value=60),
+    source=st.sampled_from(["imap", "box", "file-share"]),
+)
+def test_a_listing_table_is_the_html_markdown_made_of_the_table_it_replaces(
+    site_markdown, table, rows, first: int, source: str
+):
+    """Titles of any text (acronyms, markup, entities), flags, every owner (the retired MVM with its stand-in and
+    its "IMAP only"), any sources: the HTML is Python-Markdown's, byte for byte."""
+    headers, columns = table
+    shipped = shipped_renderer()
+    catalogue = shipped.catalogue
+    real = catalogue.records("tasks")
+    roles = [role["id"] for role in catalogue.records("roles")]
+    stages = [stage["id"] for stage in catalogue.records("migration_stages")]
+    sources = [item["id"] for item in catalogue.records("migration_sources")]
+    tasks = []
+    for position, (title, optional, if_applicable, pick) in enumerate(rows):
+        task = dict(real[(pick + position) % len(real)], title=title, optional=optional, if_applicable=if_applicable)
+        task.update(owner=roles[pick % len(roles)], stage=stages[pick % len(stages)])
+        task["sources"] = [s for index, s in enumerate(sources) if pick >> index & 1]
+        tasks.append(task)
+    x = Linker(f"sources/{source}.md", shipped.site_map)
+    scope = RoleScope(shipped.relations, x)
+    written = TaskTable(RunbookSteps(shipped.relations, x, shipped.inline_html, scope.stand_in_pieces), scope.only)
+
+    html = written(headers, columns, tasks, first=first, source=source)
+
+    lines = [
+        "| " + " | ".join(markdown_cell(c, task, n, source, x, scope) for c in columns) + " |"
+        for n, task in enumerate(tasks, start=first)
+    ]
+    table_markdown = "\n".join(["| " + " | ".join(headers) + " |", "|---" * len(headers) + "|", *lines]) + "\n"
+    site_markdown.reset()
+    expected = site_markdown.convert(table_markdown + Abbreviations(catalogue).for_page(table_markdown))
+    assert html == expected
+
+
+def test_a_listing_table_refuses_a_column_it_does_not_know():
+    shipped = shipped_renderer()
+    x = Linker("tasks.md", shipped.site_map)
+    scope = RoleScope(shipped.relations, x)
+    written = TaskTable(RunbookSteps(shipped.relations, x, shipped.inline_html, scope.stand_in_pieces), scope.only)
+    with pytest.raises(ValueError, match="columns"):
+        written(["Task"], ["owner_email"], [])

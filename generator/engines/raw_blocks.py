@@ -1,7 +1,7 @@
 """Large raw HTML blocks kept out of Python-Markdown's way, and put back into the HTML it makes.
 
-The task catalogue is one `<div>` of HTML with a row per task, a runbook an `<ol>` of steps per stage, and a diagram
-one `<div>` holding an SVG picture of hundreds of elements.
+The task catalogue is one `<div>` of HTML with a row per task, a runbook an `<ol>` of steps per stage, a listing
+page a `<table>` of twenty tasks, and a diagram one `<div>` holding an SVG picture of hundreds of elements.
 Python-Markdown (md_in_html) passes such a block through as written, but only after parsing every tag of it with its
 HTML parser: 2 s at 5,000 tasks for the catalogue, the most costly page of the site. A block it would pass through
 unchanged can as well wait outside: the Markdown gets a comment in its place (a raw block of its own, also passed
@@ -22,9 +22,11 @@ OPENINGS = (
     r'<div class="playbook-catalogue">',
     r'<ol class="runbook-steps"(?: start="\d+")?>',
     r'<div class="playbook-diagram" role="region" aria-label="[^"\n]*" tabindex="0">',
+    r"<table>",  # a listing's table of tasks (pages/task_rows.TaskTable)
 )
 PLACEHOLDER = "<!-- playbook set-aside block {} -->"
-_PLACEHOLDERS = re.compile(r"<!-- playbook set-aside block (\d+) -->")
+_PLACEHOLDERS = re.compile(r"<!-- playbook set-aside block (\d+) -->(\n?)")
+_TABLE = "<table>\n"
 #: An opening line after a blank line (the page is searched with one before it); the tag's name is the group.
 #: It starts with plain characters, which Python's regular expressions find fast in a long page.
 _OPENING = re.compile(r"\n\n(?=<(\w+))(?:" + "|".join(OPENINGS) + r")\n")
@@ -53,12 +55,22 @@ def put_back(html: str, blocks: list[str]) -> str:
     """The HTML with each placeholder replaced by its block; a placeholder Markdown did not keep is an error."""
     if not blocks:
         return html
-    found = [int(number) for number in _PLACEHOLDERS.findall(html)]
+    found = [int(match[1]) for match in _PLACEHOLDERS.finditer(html)]
     for number in range(len(blocks)):
         if found.count(number) != 1:
             placeholder = PLACEHOLDER.format(number)
             raise ValueError(f"a set-aside HTML block's placeholder did not come through Markdown: {placeholder}")
-    return _PLACEHOLDERS.sub(lambda match: blocks[int(match[1])] if int(match[1]) < len(blocks) else match[0], html)
+    return _PLACEHOLDERS.sub(lambda match: _block(match, blocks), html)
+
+
+def _block(placeholder: re.Match[str], blocks: list[str]) -> str:
+    number = int(placeholder[1])
+    if number >= len(blocks):
+        return placeholder[0]
+    block = blocks[number]
+    # Markdown ends a raw block with a line break of its own, where it ends a table it made (the Markdown table a
+    # listing's raw `<table>` replaces) with none: the table's page comes out as it did.
+    return block if block.startswith(_TABLE) else block + placeholder[2]
 
 
 def _asks_for_markdown(markdown: str, start: int, end: int) -> bool:

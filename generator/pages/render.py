@@ -45,7 +45,15 @@ from generator.pages.addresses import (
 from generator.pages.diagrams import migration_flow, options_lifecycle
 from generator.pages.escape import Markdown, escape_html, escape_markdown, markdown_link
 from generator.pages.inline_html import InlineHtml
-from generator.pages.task_rows import CatalogueRows, RunbookSteps, StepTexts, learn, learned_mark, learned_since
+from generator.pages.task_rows import (
+    CatalogueRows,
+    RunbookSteps,
+    StepTexts,
+    TaskTable,
+    learn,
+    learned_mark,
+    learned_since,
+)
 from generator.system.processes import die_with_parent
 
 Record = dict[str, Any]
@@ -281,8 +289,10 @@ class SiteRenderer:
             return options_lifecycle(self.catalogue, linker)
 
         scope = RoleScope(self.relations, linker)
+        steps = RunbookSteps(self.relations, linker, self.inline_html, scope.stand_in_pieces)
         return self.environment.get_template(template).render(
-            steps=RunbookSteps(self.relations, linker, self.inline_html, scope.stand_in_pieces),
+            steps=steps,
+            task_table=TaskTable(steps, scope.only),
             catalogue_rows=CatalogueRows(linker),
             x=linker,
             r=self.relations,

@@ -1,5 +1,5 @@
-"""The rows of the pages that show every task, as raw HTML: a runbook's steps (a stage's steps as one `<ol>`) and
-the task catalogue's table rows.
+"""The rows of the pages that show tasks, as raw HTML: a runbook's steps (a stage's steps as one `<ol>`), the task
+catalogue's table rows, and the table of twenty tasks on each page of a listing (`TaskTable`).
 
 At 5,000 tasks such a page has thousands of rows. A runbook's steps were a Markdown list, and Markdown's inline
 processing of them cost seconds a page; the catalogue's rows were raw HTML already, but Jinja took a second to write
@@ -115,10 +115,10 @@ class RunbookSteps:
             task["title"],
             bool(task.get("optional")),
             bool(task.get("if_applicable")),
-            None if subject_role else self._link("roles", owner),
-            self._stand_in(owner, subject_source) if subject_source else (),
+            None if subject_role else self.link("roles", owner),
+            self.stand_in_links(owner, subject_source) if subject_source else (),
             tuple(
-                (prerequisite, self._link("roles", self.relations.tasks[prerequisite]["owner"]))
+                (prerequisite, self.link("roles", self.relations.tasks[prerequisite]["owner"]))
                 for prerequisite in task.get("prerequisites", [])
                 if prerequisite not in included
             ),
@@ -140,7 +140,7 @@ class RunbookSteps:
         """The step's text: the task and its title, its flags, its owner (on a source's runbook), who stands in
         for a retired owner, and the tasks it waits for that this runbook leaves out, with their owners."""
         row = _Row(self.text)
-        row.tag(self._link("tasks", task))
+        row.tag(self.link("tasks", task))
         row.text(": " + escape_markdown(task["title"]))
         for flag, words in ((optional, "(optional)"), (if_applicable, "(if applicable)")):
             if flag:
@@ -160,7 +160,7 @@ class RunbookSteps:
         separator = " · waits for "
         for prerequisite, prerequisite_owner in waits_for:
             row.text(separator)
-            row.tag(self._link("tasks", prerequisite))
+            row.tag(self.link("tasks", prerequisite))
             row.text(" (")
             row.tag(prerequisite_owner)
             row.text(")")
@@ -168,17 +168,17 @@ class RunbookSteps:
         row.tag("</li>")
         return row.html()
 
-    def _stand_in(self, owner: str, source: str) -> tuple[tuple[bool, str], ...]:
+    def stand_in_links(self, owner: str, source: str) -> tuple[tuple[bool, str], ...]:
         """Who stands in for a retired owner: text and links (whether each piece is a link, and the piece)."""
         key = (owner, source)
         if key not in self._stand_ins:
             self._stand_ins[key] = tuple(
-                (False, piece) if isinstance(piece, str) else (True, self._link(*piece))
+                (False, piece) if isinstance(piece, str) else (True, self.link(*piece))
                 for piece in self.stand_in(owner, source)
             )
         return self._stand_ins[key]
 
-    def _link(self, collection: str, record_or_id: Any) -> str:
+    def link(self, collection: str, record_or_id: Any) -> str:
         key = (collection, record_or_id["id"] if isinstance(record_or_id, dict) else record_or_id)
         written = self._links.get(key)
         if written is None:
@@ -253,3 +253,78 @@ class CatalogueRows:
             href = escape(self.linker.href(collection, record))
             written = self._cells[key] = f'<a href="{href}">{escape(record["name"])}</a>'
         return written
+
+
+#: What a column of a listing's table shows of each task (`TaskTable`).
+COLUMNS = frozenset({"number", "task", "title", "title_flags", "owner", "owner_for_source", "stage", "sources"})
+
+
+class TaskTable:
+    """A listing page's table of tasks (20 to a page: a stage's, a role's, a source's, the task index's), as the
+    HTML Python-Markdown's tables extension made of the Markdown table it replaces: the same elements, the same line
+    breaks, the text of each cell as Markdown made it (`_Row`, acronyms marked). Markdown's inline processing of
+    the table's links was most of what a listing page cost: a stage edit shifts two hundred such pages."""
+
+    def __init__(self, steps: RunbookSteps, only: Any) -> None:
+        """`steps` writes the links (the page's runbook steps share them), `only` is `RoleScope.only`."""
+        self.text, self.only, self._steps = steps.text, only, steps
+
+    def __call__(
+        self, headers: list[str], columns: list[str], tasks: list[Record], first: int = 1, source: str | None = None
+    ) -> Markdown:
+        """The table, its rows numbered from `first` (a `number` column), `source` the page's migration source
+        (an `owner_for_source` column); a blank line must come before and after it in the page."""
+        unknown = set(columns) - COLUMNS
+        if unknown or len(columns) != len(headers):
+            raise ValueError(f"a task table's columns must be {len(headers)} of {sorted(COLUMNS)}: {columns}")
+        head = "".join(f"<th>{self.text(escape_markdown(header))}</th>\n" for header in headers)
+        rows = [
+            "<tr>\n"
+            + "".join(f"<td>{self._cell(column, task, number, source)}</td>\n" for column in columns)
+            + "</tr>\n"
+            for number, task in enumerate(tasks, start=first)
+        ]
+        return Markdown(f"<table>\n<thead>\n<tr>\n{head}</tr>\n</thead>\n<tbody>\n{''.join(rows)}</tbody>\n</table>")
+
+    def _cell(self, column: str, task: Record, number: int, source: str | None) -> str:
+        row, link = _Row(self.text), self._steps.link
+        if column == "number":
+            row.text(str(number))
+        elif column == "task":
+            row.tag(self._task_link(task))
+        elif column in ("title", "title_flags"):
+            row.text(escape_markdown(task["title"]))
+            flags = (task.get("optional"), "(optional)"), (task.get("if_applicable"), "(if applicable)")
+            for flag, words in flags if column == "title_flags" else ():
+                if flag:
+                    row.text(" ")
+                    row.tag("<em>")
+                    row.text(words)
+                    row.tag("</em>")
+        elif column == "owner":
+            row.tag(link("roles", task["owner"]))
+            row.text(self.only(task["owner"]))
+        elif column == "owner_for_source":
+            row.tag(link("roles", task["owner"]))
+            pieces = self._steps.stand_in_links(task["owner"], source) if source is not None else ()
+            if pieces:
+                row.text(" (")
+                for is_link, piece in pieces:
+                    row.tag(piece) if is_link else row.text(piece)
+                row.text(")")
+        elif column == "stage":
+            row.tag(link("migration_stages", task["stage"]))
+        else:  # sources
+            sources = task.get("sources") or []
+            for position, source_id in enumerate(sources):
+                if position:
+                    row.text(", ")
+                row.tag(link("migration_sources", source_id))
+            if not sources:
+                row.text("all")
+        return row.html()
+
+    def _task_link(self, task: Record) -> str:
+        """A task linked by its number (the steps' links name it "Task 17")."""
+        href = escape_html(self._steps.linker.href("tasks", task))
+        return f'<a href="{href}">{self.text(escape_markdown(task["id"]))}</a>'
