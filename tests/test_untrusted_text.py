@@ -40,7 +40,18 @@ _IgnoreTags.add_multi_constructor("!", lambda loader, suffix, node: loader.const
 
 # Block syntax at the start of a value ---------------------------------------------------------------------------
 
-BLOCK_STARTS = ['!!! danger "Pwned"', "=====", "-----", "# Heading", "1. one", "+ item", "> quote", "Ends in ##", "#", "###"]
+BLOCK_STARTS = [
+    '!!! danger "Pwned"',
+    "=====",
+    "-----",
+    "# Heading",
+    "1. one",
+    "+ item",
+    "> quote",
+    "Ends in ##",
+    "#",
+    "###",
+]
 
 
 @pytest.mark.parametrize("value", BLOCK_STARTS)

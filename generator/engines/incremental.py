@@ -45,9 +45,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mkdocs.commands.build import _build_page, _populate_page
+from mkdocs.commands.build import _build_page, _populate_page, get_context
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page as MkDocsPage
+from mkdocs.utils import write_file
 
 from generator.data.exports import FOLDER as EXPORTS
 from generator.data.exports import Exporter
@@ -304,10 +306,9 @@ def rebuild(
             pages[uri] = before
     builder = PageBuilder(config, kept)
     # MkDocs builds each page as it comes, while the others are rendered on the other core (where there is one
-    # and the pages are worth a process), in MkDocs' order; this process renders the last of them itself, rather
-    # than wait.
-    place = {file.src_uri: number for number, file in enumerate(builder.doc_files)}
-    wanted.sort(key=lambda plan: place.get(plan.src_uri, -1))
+    # and the pages are worth a process), the longest first (the runbooks, the catalogue: a page's cost goes with
+    # its length); this process renders the shortest itself, from the last back, rather than wait.
+    wanted.sort(key=lambda plan: (-len(kept.pages[plan.src_uri].body), plan.src_uri))
     # Forked from the preview's thread while the server's threads run: the process only renders (no lock of theirs
     # is taken), sends its pages down its pipe, and dies with this one.
     processes = 1 if len(wanted) >= RENDERED_APART and (os.cpu_count() or 1) > 1 else 0
@@ -490,6 +491,56 @@ def _build_pages(
         return builder.commit()
 
 
+#: While serving, what Markdown made of each generated page that has set-aside blocks (a listing page, a runbook,
+#: the catalogue), by page: an edit mostly changes such a page's blocks alone, and its Markdown, the same again,
+#: is then not converted again (`PageBuilder`). Filled by the plugin's `on_page_content` (`remember_conversion`);
+#: one entry a page (by site folder, as a process may serve more than one site), each replaced by the page's next
+#: conversion, a full build's included.
+_CONVERTED: dict[tuple[str, str], tuple[Any, ...]] = {}
+
+
+def remember_conversion(config: MkDocsConfig, page: MkDocsPage, html: str | None) -> None:
+    """What MkDocs' `Page.render` made of the page's Markdown (its HTML before the page's content events), and
+    everything it set, with the Markdown and front matter it came from; None for a page without set-aside blocks,
+    whose last conversion is then not kept (what is kept of a page is always its last conversion)."""
+    key = (config.site_dir, page.file.src_uri)
+    if html is None:
+        _CONVERTED.pop(key, None)
+        return
+    _CONVERTED[key] = (
+        page.markdown,
+        dict(page.meta),
+        html,
+        page.toc,
+        page._title_from_render,  # type: ignore[attr-defined]
+        page.present_anchor_ids,
+        page.links_to_anchors,
+    )
+
+
+@contextmanager
+def _conversion_reused(config: MkDocsConfig, page: MkDocsPage) -> Iterator[list[bool]]:
+    """While MkDocs populates the page: where its Markdown and front matter are those converted last, `render`
+    puts back what it made then instead of converting again. Yields whether it did, once populated."""
+    reused = [False]
+
+    def render(config: MkDocsConfig, files: Files) -> None:
+        kept = _CONVERTED.get((config.site_dir, page.file.src_uri))
+        if kept is None or kept[0] != page.markdown or kept[1] != page.meta:
+            type(page).render(page, config, files)
+            return
+        page.content, page.toc, page._title_from_render, page.present_anchor_ids, links = kept[2:]  # type: ignore[attr-defined]
+        if links is not None:
+            page.links_to_anchors = links
+        reused[0] = True
+
+    page.render = render  # type: ignore[method-assign]
+    try:
+        yield reused
+    finally:
+        del page.render
+
+
 class PageBuilder:
     """Pages put through MkDocs' own steps (`_populate_page`, `_build_page`, every plugin's page events) one at a
     time, as each is ready: each is written beside the page served, and all are moved over theirs at once
@@ -510,6 +561,10 @@ class PageBuilder:
         self.built: list[File] = []
         #: The pages whose destination is their pending file, not the served one, until it is moved over it.
         self._aside: deque[File] = deque()
+        self._post_page_passive = all(
+            getattr(getattr(handler, "__self__", None), "post_page_leaves_html_alone", False)
+            for handler in config.plugins.events["post_page"]
+        )
 
     @contextmanager
     def building(self) -> Iterator[PageBuilder]:
@@ -527,6 +582,9 @@ class PageBuilder:
         kept, config = self.kept, self.config
         # A page built twice before its links are checked: the ids it had when last checked count.
         self.old_ids[file.dest_uri] = kept.unchecked.get(file.dest_uri) or page_ids(self._site, file.dest_uri)
+        # What the page served was made of: where only its content changes, the content is changed in it.
+        served_content = mkdocs_page.content if src_uri not in kept.dirty else None
+        served_markdown, served_edit_url = mkdocs_page.markdown, mkdocs_page.edit_url
         # Aside before anything can fail: a page given up is removed from where it was being written, never from
         # where it is served.
         file.__dict__["abs_dest_path"] = os.path.normpath(os.path.join(file.dest_dir, file.dest_uri)) + PENDING
@@ -539,15 +597,52 @@ class PageBuilder:
         if self._tags is not None:
             self._tags.mappings.data.pop(mkdocs_page.url, None)
             kept.tags_touched.add(mkdocs_page.url)
-        _populate_page(mkdocs_page, config, kept.files)
+        with _conversion_reused(config, mkdocs_page) as reused:
+            _populate_page(mkdocs_page, config, kept.files)
         if id(mkdocs_page) in self._in_nav and mkdocs_page.title != title:
             raise FullBuild("a page's title in the navigation changed")
         search = self._search
         if search is not None:
             search.search_index.entries = []
-        _build_page(mkdocs_page, config, self.doc_files, kept.nav, kept.env)
+        # The Markdown and front matter the page served was made of (its blocks alone changed), and the same edit
+        # link: the theme's page around the content is the same too.
+        same_frame = (
+            reused[0]
+            and served_content is not None
+            and mkdocs_page.markdown == served_markdown
+            and mkdocs_page.edit_url == served_edit_url
+        )
+        if not (same_frame and self._content_replaced(mkdocs_page, served_content)):
+            _build_page(mkdocs_page, config, self.doc_files, kept.nav, kept.env)
         if search is not None:
             kept.search_entries[src_uri] = search.search_index.entries
+
+    def _content_replaced(self, page: MkDocsPage, served_content: Any) -> bool:
+        """MkDocs' `_build_page` (every plugin's page events included) with the theme's template not rendered
+        again: the page served, its old content replaced by the new, where the page's frame is the same and the old
+        content is found in it once. False, and nothing done, where it cannot be (the page is then built).
+
+        Every `post_page` handler must leave the HTML as it is: what is served is what they returned."""
+        if not served_content or not self._post_page_passive:
+            return False
+        try:
+            served = Path(page.file.abs_dest_path.removesuffix(PENDING)).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        if served.count(served_content) != 1:
+            return False
+        config, nav = self.config, self.kept.nav
+        config._current_page = page
+        page.active = True
+        try:
+            context = get_context(nav, self.doc_files, config, page)
+            config.plugins.on_page_context(context, page=page, config=config, nav=nav)
+            output = config.plugins.on_post_page(served.replace(served_content, page.content), page=page, config=config)
+            write_file(output.encode("utf-8", errors="xmlcharrefreplace"), page.file.abs_dest_path)
+        finally:
+            page.active = False
+            config._current_page = None
+        return True
 
     def commit(self) -> dict[str, set[str]]:
         """Every page built moved over the served one; returns `old_ids`."""

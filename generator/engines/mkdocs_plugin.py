@@ -42,6 +42,7 @@ from generator.engines.incremental import (
     material_plugin,
     rebuild,
     rebuild_edited,
+    remember_conversion,
 )
 from generator.engines.preview import EventDrivenServer
 from generator.engines.raw_blocks import put_back, set_aside
@@ -122,6 +123,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     pages_total = pages_read = pages_written = 0
     #: Whether this is `serve`'s preview, which shows the problems of a site that cannot be built.
     serving = False
+    #: Its `on_post_page` returns the page's HTML as it is given (the preview counts on it: engines/incremental).
+    post_page_leaves_html_alone = True
     unbuildable = ""
     #: The preview's last good site and its state, set aside while the data has problems.
     stashed: Stash | None = None
@@ -287,6 +290,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         uri, directory_urls = page.file.src_uri, config.use_directory_urls
         resolved = _block_links_resolved if self.serving else resolve_raw_links
         blocks = [resolved(block, uri, directory_urls) for block in self.set_aside.pop(uri, [])]
+        if self.serving:
+            remember_conversion(config, page, html if blocks else None)
         try:
             html = put_back(resolve_raw_links(html, uri, directory_urls), blocks)
         except ValueError as err:
