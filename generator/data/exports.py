@@ -35,36 +35,42 @@ def export_files(catalogue: Catalogue) -> dict[str, str]:
 class Exporter:
     """The downloads of a catalogue, for one build or for one that changes a record at a time (the live
     preview's): each record's JSON (as `json.dumps` of the whole list, indented by 2, writes it) and CSV row is
-    kept, by the record itself (records are never changed once loaded; an edited record is a new one), and only
-    new records are written out again."""
+    kept, by what the record holds, and only records that hold something new are written out again.
+
+    The data is read afresh after each edit, every record a new object: a record is known again by its `repr`,
+    which holds every key, in order, and every value with its type, all that its JSON and its row are made of."""
 
     def __init__(self) -> None:
-        self._written: dict[int, tuple[dict[str, Any], str, str]] = {}
+        self._written: dict[tuple[str, str], tuple[str, str]] = {}
 
     def files(self, catalogue: Catalogue, only: set[str] | None = None) -> dict[str, str]:
         files: dict[str, str] = {}
-        written: dict[int, tuple[dict[str, Any], str, str]] = {}
+        written: dict[tuple[str, str], tuple[str, str]] = {}
         for collection in COLLECTIONS:
             if only is not None and collection.name not in only:
                 continue
             fields = columns(collection.name, collection.file)
             records = catalogue.records(collection.name)
-            parts = [self._parts(record, fields, written) for record in records]
-            json_items = ",\n  ".join(part[1] for part in parts)
+            parts = [self._parts(collection.name, record, fields, written) for record in records]
+            json_items = ",\n  ".join(part[0] for part in parts)
             files[f"{collection.name}.json"] = (f"[\n  {json_items}\n]" if parts else "[]") + "\n"
-            files[f"{collection.name}.csv"] = _csv_row(fields) + "".join(part[2] for part in parts)
+            files[f"{collection.name}.csv"] = _csv_row(fields) + "".join(part[1] for part in parts)
         self._written = written  # the records of the collections written this time: no more is kept
         return files
 
     def _parts(
-        self, record: dict[str, Any], fields: list[str], written: dict[int, tuple[dict[str, Any], str, str]]
-    ) -> tuple[dict[str, Any], str, str]:
-        # Kept with the record itself, so that its id() stays its own while the entry lives.
-        parts = self._written.get(id(record))
-        if parts is None or parts[0] is not record:
+        self,
+        collection: str,
+        record: dict[str, Any],
+        fields: list[str],
+        written: dict[tuple[str, str], tuple[str, str]],
+    ) -> tuple[str, str]:
+        key = (collection, repr(record))
+        parts = self._written.get(key) or written.get(key)
+        if parts is None:
             as_json = json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-            parts = (record, as_json, _csv_row([_cell(record.get(field)) for field in fields]))
-        written[id(record)] = parts
+            parts = (as_json, _csv_row([_cell(record.get(field)) for field in fields]))
+        written[key] = parts
         return parts
 
 

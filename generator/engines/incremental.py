@@ -464,12 +464,11 @@ def _same_frame(plugin: PlaybookPlugin, kept: KeptBuild, renderer: SiteRenderer)
 
 
 def _changed_downloads(kept: KeptBuild, catalogue: Catalogue) -> dict[str, str]:
-    """The downloads whose content differs: only the collections whose records changed are exported again."""
-    before = kept.loaded.catalogue.collections
-    edited = {name for name, records in catalogue.collections.items() if before.get(name) != records}
-    edited |= {name for name in before if name not in catalogue.collections}
+    """The downloads whose content differs. Every collection is written again, each record's part taken from
+    what the exporter kept where the record holds the same (in the same order: a reordered record's JSON
+    changes, though the record compares equal)."""
     changed = {}
-    for name, source in kept.exporter.files(catalogue, edited).items():
+    for name, source in kept.exporter.files(catalogue).items():
         file = kept.files.get_file_from_path(f"{EXPORTS}/{name}")
         if file is None:
             raise FullBuild(f"a new download, {EXPORTS}/{name}")

@@ -596,6 +596,10 @@ class Pager:
         return links
 
 
+#: Up to how many pages `Rendering` sends its processes one at a time.
+SINGLY = 48
+
+
 class Rendering:
     """The bodies of a renderer's planned pages (all, or the `wanted` ones by index in the plan, in the order they
     will most likely be asked for), handed out each once: in any order one by one (`page`), or each as soon as it
@@ -633,9 +637,11 @@ class Rendering:
                 initializer=_adopt,
                 initargs=(renderer, self.plans, os.getpid()),  # inherited through the fork, never pickled
             )
-            # Small batches keep the first pages quick to arrive and the processes evenly loaded.
+            # Small batches keep the first pages quick to arrive and the processes evenly loaded; a few dozen pages
+            # (a preview's pass: a handful of runbooks among them) go one by one, for this process to take its
+            # share of the long ones too.
             order = self._order
-            step = max(1, min(64, len(order) // (processes * 8) + 1))
+            step = 1 if len(order) <= SINGLY else max(1, min(64, len(order) // (processes * 8) + 1))
             for start in range(0, len(order), step):
                 batch = order[start : start + step]
                 self._batches.append((batch, self._pool.submit(_render_pages, batch)))
