@@ -150,18 +150,25 @@ class Session:
         return digest(clean)
 
 
-@pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    scratch = tmp_path_factory.mktemp("incremental")
+@contextmanager
+def served_project(
+    scratch: Path, config_extra: str = "", data_edits: tuple[tuple[str, str, str], ...] = ()
+) -> Iterator[Session]:
+    """The minimal data served (a serve build kept), with edit links; `config_extra` added to mkdocs.yml and each
+    (file, old, new) of `data_edits` made to the data first."""
     project = scratch / "project"
     shutil.copytree(MINIMAL, project / "data")
+    for name, old, new in data_edits:
+        path = project / "data" / name
+        assert old in path.read_text(encoding="utf-8")
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     # The starter's configuration, with edit links: each names its record's line, which edits move.
     config = (
         (STARTER / "mkdocs.yml")
         .read_text(encoding="utf-8")
         .replace("    - content.tooltips\n", "    - content.tooltips\n    - content.action.edit\n")
     )
-    (project / "mkdocs.yml").write_text(config + EDIT_LINKS, encoding="utf-8")
+    (project / "mkdocs.yml").write_text(config + EDIT_LINKS + config_extra, encoding="utf-8")
     (project / "content").mkdir()
     (project / "content" / "index.md").write_text(HOME, encoding="utf-8")
     provenance = project / "data" / "provenance.yml"
@@ -188,6 +195,12 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
             os.environ["SOURCE_DATE_EPOCH"] = saved_epoch
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    with served_project(tmp_path_factory.mktemp("incremental")) as state:
+        yield state
 
 
 EDITS = st.one_of(
@@ -458,3 +471,36 @@ def test_a_change_outside_the_data_is_a_full_build_that_says_why(session: Sessio
     assert line == "full rebuild: mkdocs.yml changed"
     assert session.plugin.kept is not None  # the full build keeps its state for the next data edit
     assert digest(session.site) == session.base_digest
+
+
+#: A hook whose `on_page_content` runs before the plugin's: what MkDocs' conversion made is what is kept for the
+#: next edit, not what a handler has made of it (applied twice, it would add its paragraph twice).
+HOOK = """
+from mkdocs.plugins import event_priority
+
+@event_priority(10)
+def on_page_content(html, page, config, files):
+    return html + "<p class='hook'>added once</p>"
+"""
+
+
+def test_a_content_handler_before_the_plugins_own_applies_once_after_an_edit(tmp_path: Path):
+    hook = tmp_path / "hook.py"
+    hook.write_text(HOOK, encoding="utf-8")
+    with served_project(tmp_path / "served", config_extra=f"hooks:\n  - {hook}\n") as state:
+        state.save(edited(state.base, ("title", 300, "Files workshop, renamed")))
+        assert state.update().startswith("rebuilt")
+
+        assert digest(state.site) == state.clean_digest()
+        assert (state.site / "catalogue" / "index.html").read_text(encoding="utf-8").count("added once") == 1
+
+
+def test_a_carriage_return_in_what_frames_a_page_stays_when_only_its_content_is_replaced(tmp_path: Path):
+    """A role's name is one of its page's tags, shown around the content: the page served is read as bytes."""
+    renamed = ("roles.yml", "name: Support team", 'name: "Support\\rteam"')
+    with served_project(tmp_path / "served", data_edits=(renamed,)) as state:
+        state.save(edited(state.base, ("title", 300, "Files workshop, renamed")))
+        assert state.update().startswith("rebuilt")
+
+        assert digest(state.site) == state.clean_digest()
+        assert b"\r" in (state.site / "roles" / "support" / "index.html").read_bytes()

@@ -18,6 +18,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from generator.data.loader import load_data
 from generator.engines.raw_blocks import put_back, set_aside
+from generator.errors import DataError
 from generator.pages import task_rows
 from generator.pages.addresses import Linker
 from generator.pages.escape import escape_markdown
@@ -36,7 +37,7 @@ GLOSSARY = [
     {"term": "A_B", "expansion": "A and B"},
     {"term": ".NET", "expansion": "Dot net"},
 ]
-PIECES = [*"ab <>&*_[]`\\#=-+!.12|{}()'\"\t\n", "MST", "C++", "Wi-Fi", "FT", "FTVM", "A_B", ".NET", "é"]
+PIECES = [*"ab <>&*_[]`\\#=-+!.12|{}()'\"\t\n\x02\x03", "MST", "C++", "Wi-Fi", "FT", "FTVM", "A_B", ".NET", "é"]
 
 
 @pytest.fixture(scope="module")
@@ -270,3 +271,25 @@ def test_a_listing_table_refuses_a_column_it_does_not_know():
     written = TaskTable(RunbookSteps(shipped.relations, x, shipped.inline_html, scope.stand_in_pieces), scope.only)
     with pytest.raises(ValueError, match="columns"):
         written(["Task"], ["owner_email"], [])
+
+
+def test_a_table_of_tasks_a_template_indents_is_refused_not_read_as_markdown(tmp_path: Path):
+    """Indented (in an admonition, say), the table's text, HTML already, would be read as Markdown: a title's
+    `[x](javascript:…)` would become a link. The template is refused at its file instead."""
+    overrides = tmp_path / "overrides"
+    overrides.mkdir()
+    (overrides / "migration_stages.md.j2").write_text(
+        '# {{ record.name }}\n\n!!! note "Tasks"\n\n{% filter indent(4, true) %}'
+        '{{ task_table(["Task", "Title"], ["task", "title"], lists.tasks) }}{% endfilter %}\n',
+        encoding="utf-8",
+    )
+    loaded = load_data(MINIMAL)
+    renderer = SiteRenderer(loaded.catalogue, None, [overrides])
+    plan = next(plan for plan in renderer.plan() if plan.template == "migration_stages.md.j2")
+
+    with pytest.raises(DataError) as raised:
+        renderer.render(plan)
+
+    [problem] = raised.value.problems
+    assert (Path(problem.path).name, problem.line) == ("migration_stages.md.j2", 5)
+    assert "blank line before and after it" in problem.message and "<table>" in problem.message

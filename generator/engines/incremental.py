@@ -491,53 +491,63 @@ def _build_pages(
 
 
 #: While serving, what Markdown made of each generated page that has set-aside blocks (a listing page, a runbook,
-#: the catalogue), by page: an edit mostly changes such a page's blocks alone, and its Markdown, the same again,
-#: is then not converted again (`PageBuilder`). Filled by the plugin's `on_page_content` (`remember_conversion`);
-#: one entry a page (by site folder, as a process may serve more than one site), each replaced by the page's next
-#: conversion, a full build's included.
+#: the catalogue), by site folder (a process may serve more than one site) and page: an edit mostly changes such a
+#: page's blocks alone, and its Markdown, the same again, is then not converted again (`PageBuilder`). One entry a
+#: page, replaced by each conversion of it, a full build's included (`convert_once`).
 _CONVERTED: dict[tuple[str, str], tuple[Any, ...]] = {}
+#: The pages whose last conversion `PageBuilder` lets a conversion reuse (a full build converts every page afresh:
+#: the files its links resolve against may have changed), and those whose last conversion was reused.
+_REUSABLE: set[tuple[str, str]] = set()
+_REUSED: set[tuple[str, str]] = set()
 
 
-def remember_conversion(config: MkDocsConfig, page: MkDocsPage, html: str | None) -> None:
-    """What MkDocs' `Page.render` made of the page's Markdown (its HTML before the page's content events), and
-    everything it set, with the Markdown and front matter it came from; None for a page without set-aside blocks,
-    whose last conversion is then not kept (what is kept of a page is always its last conversion)."""
+def convert_once(config: MkDocsConfig, page: MkDocsPage, keep: bool) -> None:
+    """For a generated page whose Markdown MkDocs converts next (the plugin's `on_page_markdown` calls this while
+    serving): its `render`, once, reuses the page's last conversion where `PageBuilder` allows it and the Markdown
+    and front matter are those converted then; else it converts, and keeps what MkDocs' `Page.render` made (before
+    any `on_page_content` handler sees it) where `keep` (the page has set-aside blocks)."""
     key = (config.site_dir, page.file.src_uri)
-    if html is None:
-        _CONVERTED.pop(key, None)
-        return
-    _CONVERTED[key] = (
-        page.markdown,
-        dict(page.meta),
-        html,
-        page.toc,
-        page._title_from_render,  # type: ignore[attr-defined]
-        page.present_anchor_ids,
-        page.links_to_anchors,
-    )
+
+    def render(config: MkDocsConfig, files: Files) -> None:
+        del page.render  # type: ignore[attr-defined]
+        kept = _CONVERTED.get(key)
+        if key in _REUSABLE and kept is not None and kept[0] == page.markdown and kept[1] == page.meta:
+            page.content, page.toc, page._title_from_render, page.present_anchor_ids, links = kept[2:]  # type: ignore[attr-defined]
+            if links is not None:
+                page.links_to_anchors = links
+            _REUSED.add(key)
+            return
+        type(page).render(page, config, files)
+        if not keep:
+            _CONVERTED.pop(key, None)
+            return
+        _CONVERTED[key] = (
+            page.markdown,
+            dict(page.meta),
+            page.content,
+            page.toc,
+            page._title_from_render,  # type: ignore[attr-defined]
+            page.present_anchor_ids,
+            page.links_to_anchors,
+        )
+
+    page.render = render  # type: ignore[method-assign]
 
 
 @contextmanager
 def _conversion_reused(config: MkDocsConfig, page: MkDocsPage) -> Iterator[list[bool]]:
-    """While MkDocs populates the page: where its Markdown and front matter are those converted last, `render`
-    puts back what it made then instead of converting again. Yields whether it did, once populated."""
+    """While MkDocs populates the page, its last conversion may be reused (`convert_once`); yields whether it was,
+    once populated."""
+    key = (config.site_dir, page.file.src_uri)
     reused = [False]
-
-    def render(config: MkDocsConfig, files: Files) -> None:
-        kept = _CONVERTED.get((config.site_dir, page.file.src_uri))
-        if kept is None or kept[0] != page.markdown or kept[1] != page.meta:
-            type(page).render(page, config, files)
-            return
-        page.content, page.toc, page._title_from_render, page.present_anchor_ids, links = kept[2:]  # type: ignore[attr-defined]
-        if links is not None:
-            page.links_to_anchors = links
-        reused[0] = True
-
-    page.render = render  # type: ignore[method-assign]
+    _REUSABLE.add(key)
+    _REUSED.discard(key)
     try:
         yield reused
     finally:
-        del page.render
+        _REUSABLE.discard(key)
+        reused[0] = key in _REUSED
+        _REUSED.discard(key)
 
 
 class PageBuilder:
@@ -625,10 +635,12 @@ class PageBuilder:
         if not served_content or not self._post_page_passive:
             return False
         try:
-            served = Path(page.file.abs_dest_path.removesuffix(PENDING)).read_text(encoding="utf-8")
+            # As bytes: a text read would turn a carriage return in the page into a line feed.
+            served = Path(page.file.abs_dest_path.removesuffix(PENDING)).read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError):
             return False
-        if served.count(served_content) != 1:
+        # Material's template writes the page's title as a heading of its own where the content has none.
+        if served.count(served_content) != 1 or ("<h1" in served_content) != ("<h1" in page.content):
             return False
         config, nav = self.config, self.kept.nav
         config._current_page = page

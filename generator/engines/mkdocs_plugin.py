@@ -39,10 +39,10 @@ from generator.engines.incremental import (
     Stash,
     Superseded,
     check_rebuilt_links,
+    convert_once,
     material_plugin,
     rebuild,
     rebuild_edited,
-    remember_conversion,
 )
 from generator.engines.preview import EventDrivenServer
 from generator.engines.raw_blocks import put_back, set_aside
@@ -256,6 +256,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         if isinstance(page.file, RenderedFile):
             page.edit_url = self.edit_url_of(config, page.file.origin)
             markdown, self.set_aside[page.file.src_uri] = set_aside(markdown)
+            if self.serving:  # the preview converts again only what changed (see incremental.convert_once)
+                convert_once(config, page, keep=bool(self.set_aside[page.file.src_uri]))
         else:
             source = self.included.get(page.file.src_uri) or Path(config.docs_dir) / page.file.src_path
             if page.file.src_uri in self.included:
@@ -290,8 +292,6 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         uri, directory_urls = page.file.src_uri, config.use_directory_urls
         resolved = _block_links_resolved if self.serving else resolve_raw_links
         blocks = [resolved(block, uri, directory_urls) for block in self.set_aside.pop(uri, [])]
-        if self.serving:
-            remember_conversion(config, page, html if blocks else None)
         try:
             html = put_back(resolve_raw_links(html, uri, directory_urls), blocks)
         except ValueError as err:

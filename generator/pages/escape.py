@@ -38,7 +38,9 @@ def escape_markdown(value: object) -> Markdown:
     text = str(value)
     if _PLAIN.fullmatch(text):
         return Markdown(text)
-    text = _WHITESPACE.sub(" ", text).strip()
+    # Python-Markdown drops the two characters it marks its placeholders with; so do we, so that HTML written from
+    # the text (pages/inline_html) is the HTML Markdown would make of it.
+    text = _WHITESPACE.sub(" ", text.replace("\x02", "").replace("\x03", "")).strip()
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _BACKSLASHED.sub(r"\\\1", text)
     # Hashes that end a heading's line are read as its closing sequence and dropped: `Ends in ##` would lose them.

@@ -290,9 +290,11 @@ class SiteRenderer:
 
         scope = RoleScope(self.relations, linker)
         steps = RunbookSteps(self.relations, linker, self.inline_html, scope.stand_in_pieces)
-        return self.environment.get_template(template).render(
-            steps=steps,
-            task_table=TaskTable(steps, scope.only),
+        written: list[tuple[str, str]] = []
+        compiled = self.environment.get_template(template)
+        body = compiled.render(
+            steps=_noting(written, "steps", steps),
+            task_table=_noting(written, "task_table", TaskTable(steps, scope.only)),
             catalogue_rows=CatalogueRows(linker),
             x=linker,
             r=self.relations,
@@ -307,6 +309,8 @@ class SiteRenderer:
             options_grid=options_grid,
             **context,
         )
+        _each_alone(body, written, compiled.filename)
+        return body
 
     def _paged(
         self,
@@ -446,6 +450,62 @@ class SiteRenderer:
             return tuple(tag_label(kind, entity) for kind, entity in found)
         kinds = {"roles": "Role", "migration_stages": "Stage", "migration_sources": "Source"}
         return (tag_label(kinds[collection], record),) if collection in kinds else ()
+
+
+def _noting(written: list[tuple[str, str]], name: str, write: Callable[..., Markdown]) -> Callable[..., Markdown]:
+    """`write` (the template's function `name`), each block of raw HTML it returns noted in `written` (see
+    `_each_alone`)."""
+
+    def noted(*args: Any, **kwargs: Any) -> Markdown:
+        block = write(*args, **kwargs)
+        written.append((name, block))
+        return block
+
+    return noted
+
+
+class _NotAlone(ValueError):
+    """A block of raw HTML a template did not write alone; where the template calls the function that wrote it."""
+
+    def __init__(self, message: str, filename: str | None, lineno: int) -> None:
+        super().__init__(message)
+        self.filename, self.lineno = filename, lineno
+
+
+def _each_alone(body: str, blocks: list[tuple[str, str]], template: str | None) -> None:
+    """Each block of raw HTML a template wrote (runbook steps, a table of tasks) must stand in the page as it was
+    written, at the start of a line, with a blank line before and after it: only there does Markdown pass it through
+    as it is. Indented (in an admonition, say) or changed by a filter, its text, already HTML, would be read as
+    Markdown, and a title's `[x](javascript:…)` would become a link. Raises a template problem, at the template's
+    first call of the function that wrote it, where one does not."""
+    for name, block in blocks:
+        found, start = False, 0
+        while (at := body.find(block, start)) >= 0:
+            end = at + len(block)
+            alone_before = at == 0 or body.endswith("\n\n", 0, at)
+            alone_after = body.startswith("\n\n", end) or body[end:] in ("", "\n")
+            if not (alone_before and alone_after):
+                break
+            found, start = True, end
+        else:
+            if found:
+                continue
+        raise _NotAlone(
+            f"the raw HTML that {name}() writes (`{block[: block.find('>') + 1]}`) must be written as it is, at the"
+            " start of a line, with a blank line before and after it (not indented, not through a filter): only"
+            " there does Markdown leave the data in it as text",
+            template,
+            _line_calling(template, name),
+        )
+
+
+def _line_calling(template: str | None, name: str) -> int:
+    """The first line of the template that calls `name`; 1 where none is found (or the file cannot be read)."""
+    try:
+        lines = Path(template).read_text(encoding="utf-8").splitlines() if template else []
+    except (OSError, UnicodeDecodeError):
+        return 1
+    return next((number for number, line in enumerate(lines, start=1) if f"{name}(" in line), 1)
 
 
 #: Escaped Markdown text, or the (collection, id) of an entity to link to.
