@@ -31,6 +31,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from generator.data.validate import validate_data
 from generator.engines import incremental
 from generator.engines.incremental import (
+    PENDING,
     KeptBuild,
     PageBuilder,
     Superseded,
@@ -487,7 +488,7 @@ def on_page_content(html, page, config, files):
 def test_a_content_handler_before_the_plugins_own_applies_once_after_an_edit(tmp_path: Path):
     hook = tmp_path / "hook.py"
     hook.write_text(HOOK, encoding="utf-8")
-    with served_project(tmp_path / "served", config_extra=f"hooks:\n  - {hook}\n") as state:
+    with own_plugins(), served_project(tmp_path / "served", config_extra=f"hooks:\n  - {hook}\n") as state:
         state.save(edited(state.base, ("title", 300, "Files workshop, renamed")))
         assert state.update().startswith("rebuilt")
 
@@ -498,9 +499,49 @@ def test_a_content_handler_before_the_plugins_own_applies_once_after_an_edit(tmp
 def test_a_carriage_return_in_what_frames_a_page_stays_when_only_its_content_is_replaced(tmp_path: Path):
     """A role's name is one of its page's tags, shown around the content: the page served is read as bytes."""
     renamed = ("roles.yml", "name: Support team", 'name: "Support\\rteam"')
-    with served_project(tmp_path / "served", data_edits=(renamed,)) as state:
+    with own_plugins(), served_project(tmp_path / "served", data_edits=(renamed,)) as state:
         state.save(edited(state.base, ("title", 300, "Files workshop, renamed")))
         assert state.update().startswith("rebuilt")
 
         assert digest(state.site) == state.clean_digest()
         assert b"\r" in (state.site / "roles" / "support" / "index.html").read_bytes()
+
+
+def test_a_save_while_edit_links_change_in_copies_leaves_no_copy_and_every_served_page_as_it_was(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+):
+    """A line added above the records moves every later record's edit link: their pages are copied with the new
+    line while the pass renders the pages the same save changed otherwise (here an option's summary, which no task
+    page shows). A newer save that stops the pass leaves no copy behind and no served page changed; the next pass
+    does it all."""
+    tasks, options = session.project / "data" / "tasks.yml", session.project / "data" / "options.yml"
+    tasks_text, options_text = tasks.read_text(encoding="utf-8"), options.read_text(encoding="utf-8")
+    first, rest = tasks_text.split("\n", 1)
+    tasks.write_text(f"{first}\n# a comment a contributor added\n{rest}", encoding="utf-8")
+    assert "summary: The team does the work." in options_text
+    options.write_text(options_text.replace("The team does the work.", "The team does it all."), encoding="utf-8")
+    try:
+        kept = session.plugin.kept
+        assert kept is not None
+        before = digest(session.site)
+        built: list[str] = []
+        relinked: list[str] = []
+        build, relink = PageBuilder.build, PageBuilder.relink
+        monkeypatch.setattr(PageBuilder, "build", lambda self, uri, page: (built.append(uri), build(self, uri, page)))
+        monkeypatch.setattr(
+            PageBuilder, "relink", lambda self, plugin, moved: (relinked.extend(moved), relink(self, plugin, moved))
+        )
+        with pytest.raises(Superseded):
+            rebuild(session.plugin, kept, superseded=lambda: len(built) >= 1)
+        monkeypatch.undo()
+
+        assert {f"tasks/{task}.md" for task in TASKS} <= set(relinked)  # begun beside the rendering
+        assert digest(session.site) == before
+        assert not [path for path in session.site.rglob("*") if path.name.endswith(PENDING)]
+        rebuilt = rebuild(session.plugin, kept)
+        assert {f"tasks/{task}.md" for task in TASKS} <= set(rebuilt.pages)
+        assert digest(session.site) == session.clean_digest()
+    finally:
+        options.write_text(options_text, encoding="utf-8")
+        session.save(session.base)
+        session.update()

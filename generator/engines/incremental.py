@@ -39,7 +39,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -304,6 +304,10 @@ def rebuild(
             pages[uri] = replace(before, origin=renderer.origin_of(*shows))  # lines may have moved
         else:
             pages[uri] = before
+    # Pages not rendered again whose record only moved down its file: their edit links are changed in copies of
+    # them while the others render (each the work of a file read and written, thousands after a line added near
+    # the top of the tasks file).
+    moved_alone = {uri: page for uri, page in pages.items() if page.origin != kept.pages[uri].origin}
     builder = PageBuilder(config, kept)
     # MkDocs builds each page as it comes, while the others are rendered on the other core (where there is one
     # and the pages are worth a process), the longest first (the runbooks, the catalogue: a page's cost goes with
@@ -314,6 +318,7 @@ def rebuild(
     processes = 1 if len(wanted) >= RENDERED_APART and (os.cpu_count() or 1) > 1 else 0
     plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map  # what the page events read
     with builder.building(), Rendering(renderer, processes, plans=wanted) as rendering:
+        builder.relink(plugin, moved_alone)
         rendered = rendering.ready()  # as each page comes, from the other process or from this one
         while not superseded():
             try:
@@ -331,11 +336,12 @@ def rebuild(
             raise Superseded  # the last moment: the lines below change the site served
         rewritten = {file.src_uri for file in builder.built}
         moved = {uri for uri, page in pages.items() if page.origin != kept.pages[uri].origin} - rewritten
+        builder.relink(plugin, {uri: pages[uri] for uri in moved - moved_alone.keys()})
         hand_written = plugin.resolved_hand_written(config, kept.files)
         # Hand-written pages whose links changed, and pages whose edit link could not be changed in place.
         also = {uri for uri, markdown in hand_written.items() if kept.hand_written.get(uri) != markdown}
         also |= kept.dirty & hand_written.keys()
-        also |= _relink(plugin, kept, {uri: pages[uri] for uri in moved})
+        also |= builder.relinked()
         for file in builder.doc_files:
             if file.src_uri in also - rewritten:
                 builder.build(file.src_uri, pages.get(file.src_uri))
@@ -410,37 +416,9 @@ def _markdown_changed(page: Page, kept: KeptBuild) -> bool:
 _ESCAPED = re.compile(r"[&<>\"']")
 
 
-def _relink(plugin: PlaybookPlugin, kept: KeptBuild, moved: dict[str, Page]) -> set[str]:
-    """Pages whose Markdown is the same but whose record moved in its file (a line added above it): only the
-    edit link's line differs, so it is changed in the page as built. Returns the pages where that cannot be done
-    safely (the old address is not there exactly once, as written), to be built again."""
-    config, rebuilt = kept.config, set()
-    relinked: list[tuple[str, File, Page, str]] = []
-    changes: list[tuple[Path, bytes, bytes]] = []
-    for uri, page in moved.items():
-        file = kept.files.get_file_from_path(uri)
-        assert file is not None and file.page is not None
-        old, new = (plugin.edit_url_of(config, origin) for origin in (kept.pages[uri].origin, page.origin))
-        # Written once (the edit button), or not at all (a theme without one); escaped or not, the same text.
-        if not old or not new or _ESCAPED.search(old + new):
-            rebuilt.add(uri)
-            continue
-        relinked.append((uri, file, page, new))
-        changes.append((Path(file.abs_dest_path), old.encode("utf-8"), new.encode("utf-8")))
-    # A line added near the top of the tasks file moves thousands of records: their pages are read and written by
-    # a few threads, which wait on the system's reads and writes, not on Python.
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="playbook-relink") as pool:
-        done = list(pool.map(_relinked, changes))
-    for (uri, file, page, new), ok in zip(relinked, done, strict=True):
-        if not ok:
-            rebuilt.add(uri)
-            continue
-        file.page.edit_url, file.origin = new, page.origin  # type: ignore[attr-defined,union-attr]
-    return rebuilt
-
-
-def _relinked(change: tuple[Path, bytes, bytes]) -> bool:
-    """The page with its edit link changed; False where it is missing or holds the old address more than once."""
+def _relinked_copy(change: tuple[Path, bytes, bytes]) -> bool | None:
+    """A copy of the page beside it (its pending file) with its edit link changed: True once written, None where the
+    page has no edit link (nothing to change), False where it is missing or holds the old address more than once."""
     path, old, new = change
     try:
         html = path.read_bytes()
@@ -448,8 +426,9 @@ def _relinked(change: tuple[Path, bytes, bytes]) -> bool:
         return False
     found = html.count(old)
     if found == 1:
-        _write_atomically(path, html.replace(old, new))
-    return found <= 1
+        path.with_name(path.name + PENDING).write_bytes(html.replace(old, new))
+        return True
+    return None if found == 0 else False
 
 
 def _same_frame(plugin: PlaybookPlugin, kept: KeptBuild, renderer: SiteRenderer) -> None:
@@ -570,6 +549,12 @@ class PageBuilder:
         self.built: list[File] = []
         #: The pages whose destination is their pending file, not the served one, until it is moved over it.
         self._aside: deque[File] = deque()
+        #: Pages whose edit link is changed in a copy (`relink`): what each becomes, and the copies being written.
+        self._relinks: list[tuple[File, Page, str, Future[bool | None]]] = []
+        self._relinking: ThreadPoolExecutor | None = None
+        #: Of those, the pages whose copy must be moved over them, and the pages to build instead.
+        self._copies: list[tuple[File, Page, str, bool]] = []
+        self._not_relinked: set[str] = set()
         self._post_page_passive = all(
             getattr(getattr(handler, "__self__", None), "post_page_leaves_html_alone", False)
             for handler in config.plugins.events["post_page"]
@@ -655,8 +640,44 @@ class PageBuilder:
             config._current_page = None
         return True
 
+    def relink(self, plugin: PlaybookPlugin, moved: dict[str, Page]) -> None:
+        """Begins to change, in a copy of each page as built, the edit link of these pages, whose Markdown is the
+        same but whose record moved in its file (a line added above it). A few threads write the copies (they
+        wait on the system, not on Python); `relinked` waits for them, `commit` moves them into place."""
+        config = self.config
+        for uri, page in moved.items():
+            file = self.kept.files.get_file_from_path(uri)
+            assert file is not None and file.page is not None
+            old, new = (plugin.edit_url_of(config, origin) for origin in (self.kept.pages[uri].origin, page.origin))
+            # Written once (the edit button), or not at all (a theme without one); escaped or not, the same text.
+            if not old or not new or _ESCAPED.search(old + new):
+                self._not_relinked.add(uri)
+                continue
+            if self._relinking is None:
+                self._relinking = ThreadPoolExecutor(max_workers=4, thread_name_prefix="playbook-relink")
+            change = (Path(file.abs_dest_path), old.encode("utf-8"), new.encode("utf-8"))
+            self._relinks.append((file, page, new, self._relinking.submit(_relinked_copy, change)))
+
+    def relinked(self) -> set[str]:
+        """Waits for the copies `relink` began; returns the pages whose edit link could not be changed safely
+        (the old address is not there exactly once, as written), to be built instead."""
+        for file, page, new, copied in self._relinks:
+            done = copied.result()
+            if done is False:
+                self._not_relinked.add(file.src_uri)
+            else:
+                self._copies.append((file, page, new, bool(done)))
+        self._relinks = []
+        self._stop_relinking()
+        return self._not_relinked
+
+    def _stop_relinking(self) -> None:
+        if self._relinking is not None:
+            self._relinking.shutdown(wait=True)
+            self._relinking = None
+
     def commit(self) -> dict[str, set[str]]:
-        """Every page built moved over the served one; returns `old_ids`."""
+        """Every page built moved over the served one, and every copy of a page relinked; returns `old_ids`."""
         kept = self.kept
         if self._tags is not None:  # in page order, as a clean build adds them
             data = self._tags.mappings.data
@@ -667,6 +688,12 @@ class PageBuilder:
             pending = self._aside[0].abs_dest_path
             os.replace(pending, pending.removesuffix(PENDING))
             self._aside.popleft().__dict__.pop("abs_dest_path", None)
+        while self._copies:
+            file, page, new, copied = self._copies[0]
+            if copied:  # else the page has no edit link: nothing to change in it
+                os.replace(file.abs_dest_path + PENDING, file.abs_dest_path)
+            file.page.edit_url, file.origin = new, page.origin  # type: ignore[attr-defined,union-attr]
+            self._copies.pop(0)
         log_level = self.config.validation.links.anchors
         for file in self.built:
             assert file.page is not None
@@ -676,12 +703,19 @@ class PageBuilder:
         return self.old_ids
 
     def abandon(self) -> None:
-        """The pages still aside removed; those moved into place already stay, and stay dirty (built again)."""
+        """The pages still aside removed, and the relinked copies not moved yet; those moved into place already
+        stay, and stay dirty (built again)."""
         for file in self._aside:
             with suppress(OSError):
                 os.remove(file.abs_dest_path)
             file.__dict__.pop("abs_dest_path", None)
         self._aside.clear()
+        self._stop_relinking()  # the copies being written are finished first, then removed
+        copies = [file for file, _, _, _ in self._relinks] + [file for file, _, _, copied in self._copies if copied]
+        for file in copies:
+            with suppress(OSError):
+                os.remove(file.abs_dest_path + PENDING)
+        self._relinks, self._copies = [], []
         self.kept.index_stale = self.kept.index_stale or bool(self.built)
 
 

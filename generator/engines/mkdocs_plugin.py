@@ -28,6 +28,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page as MkDocsPage
 from mkdocs.utils.meta import get_data
 
+from generator.data.exports import Exporter
 from generator.data.loader import LoadedData
 from generator.data.relations import grouping_fingerprints
 from generator.data.validate import validate_data
@@ -165,7 +166,9 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         self.abbreviations = Abbreviations(self.loaded.catalogue)
         self.copyright = config.copyright
         self.offline = offline_enabled(config)
-        self.extras = site_extras(self.loaded.catalogue, config.copyright, offline=self.offline)
+        # While serving, the downloads' writer is kept for the edits to come (it keeps each record's rows).
+        self.exporter = Exporter()
+        self.extras = site_extras(self.loaded.catalogue, config.copyright, offline=self.offline, exporter=self.exporter)
         config.copyright = self.extras.footer
         config.extra_javascript.extend(self.extras.javascript)
         config.extra_css.extend(self.extras.stylesheets)
@@ -385,6 +388,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             prints=grouping_fingerprints(renderer.relations),
             plan_reads=dict(renderer.plan_reads),
             fragments_into=getattr(self, "fragments_into", {}),
+            exporter=self.exporter,
         )
 
     def state(self) -> dict[str, Any]:

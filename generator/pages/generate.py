@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.data.exports import FOLDER as EXPORTS
-from generator.data.exports import export_files
+from generator.data.exports import Exporter
 from generator.data.model import Catalogue
 from generator.data.schema_check import schema_names
 from generator.data.validate import load_valid_catalogue
@@ -93,12 +93,15 @@ class SiteExtras:
     theme: Path
 
 
-def site_extras(catalogue: Catalogue, copyright: str | None, *, offline: bool) -> SiteExtras:
-    """The site's extras; `offline` adds what pages opened from disk need (the worker shim)."""
+def site_extras(
+    catalogue: Catalogue, copyright: str | None, *, offline: bool, exporter: Exporter | None = None
+) -> SiteExtras:
+    """The site's extras; `offline` adds what pages opened from disk need (the worker shim). The downloads are
+    written by `exporter` where one is given (the live preview's, which keeps each record's rows for its edits)."""
     files: dict[str, Path | str] = {uri: PACKAGE / "assets" / Path(uri).name for uri in (*SCRIPTS, STYLESHEET)}
     for name in schema_names():  # at the URLs their `$id` and the data files' first lines name
         files[f"schemas/{name}"] = SCHEMAS / name
-    for name, content in export_files(catalogue).items():
+    for name, content in (exporter or Exporter()).files(catalogue).items():
         files[f"{EXPORTS}/{name}"] = content
     if offline:
         files[IFRAME_WORKER_URI] = PACKAGE / "vendor" / "iframe-worker" / "shim.js"
