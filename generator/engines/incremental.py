@@ -553,7 +553,7 @@ class PageBuilder:
         self._relinks: list[tuple[File, Page, str, Future[bool | None]]] = []
         self._relinking: ThreadPoolExecutor | None = None
         #: Of those, the pages whose copy must be moved over them, and the pages to build instead.
-        self._copies: list[tuple[File, Page, str, bool]] = []
+        self._copies: deque[tuple[File, Page, str, bool]] = deque()
         self._not_relinked: set[str] = set()
         self._post_page_passive = all(
             getattr(getattr(handler, "__self__", None), "post_page_leaves_html_alone", False)
@@ -693,7 +693,7 @@ class PageBuilder:
             if copied:  # else the page has no edit link: nothing to change in it
                 os.replace(file.abs_dest_path + PENDING, file.abs_dest_path)
             file.page.edit_url, file.origin = new, page.origin  # type: ignore[attr-defined,union-attr]
-            self._copies.pop(0)
+            self._copies.popleft()
         log_level = self.config.validation.links.anchors
         for file in self.built:
             assert file.page is not None
@@ -715,7 +715,7 @@ class PageBuilder:
         for file in copies:
             with suppress(OSError):
                 os.remove(file.abs_dest_path + PENDING)
-        self._relinks, self._copies = [], []
+        self._relinks, self._copies = [], deque()
         self.kept.index_stale = self.kept.index_stale or bool(self.built)
 
 
