@@ -19,6 +19,7 @@ from selectolax.lexbor import LexborHTMLParser
 from generator.data.loader import load_data
 from generator.engines.raw_blocks import put_back, set_aside
 from generator.errors import DataError
+from generator.links.link_origins import origin_lookup
 from generator.pages import task_rows
 from generator.pages.addresses import Linker
 from generator.pages.escape import escape_markdown
@@ -216,10 +217,10 @@ TABLES = [
     table=st.sampled_from(TABLES),
     rows=st.lists(
         st.tuples(
-            # A title holds something besides spaces (the schema's `name`)
+            # A title holds something besides spaces (the schema's `name`) and Markdown's placeholder marks
             st.lists(st.sampled_from([*PIECES, "IMAP", "FastTrack", "MVM"]), min_size=1, max_size=8)
             .map("".join)
-            .filter(str.strip),
+            .filter(lambda title: title.replace("\x02", "").replace("\x03", "").strip()),
             st.booleans(),
             st.booleans(),
             st.integers(min_value=0, max_value=1000),
@@ -293,3 +294,59 @@ def test_a_table_of_tasks_a_template_indents_is_refused_not_read_as_markdown(tmp
     [problem] = raised.value.problems
     assert (Path(problem.path).name, problem.line) == ("migration_stages.md.j2", 5)
     assert "blank line before and after it" in problem.message and "<table>" in problem.message
+
+
+def test_a_table_of_tasks_on_a_line_of_text_is_refused(tmp_path: Path):
+    overrides = tmp_path / "overrides"
+    overrides.mkdir()
+    (overrides / "migration_stages.md.j2").write_text(
+        '# {{ record.name }}\n\nTasks: {{ task_table(["Task", "Title"], ["task", "title"], lists.tasks) }}\n',
+        encoding="utf-8",
+    )
+    renderer = SiteRenderer(load_data(MINIMAL).catalogue, None, [overrides])
+    plan = next(plan for plan in renderer.plan() if plan.template == "migration_stages.md.j2")
+
+    with pytest.raises(DataError) as raised:
+        renderer.render(plan)
+
+    [problem] = raised.value.problems
+    assert (Path(problem.path).name, problem.line) == ("migration_stages.md.j2", 3)
+    assert "task_table()" in problem.message
+
+
+def test_a_filter_never_sees_a_table_of_tasks_only_a_placeholder_that_holds_no_data(tmp_path: Path):
+    """A template gets a placeholder, and the table takes its place only where it stands alone: written once
+    alone and once through a filter, the table is on the page once, and no title went through the filter."""
+    overrides = tmp_path / "overrides"
+    overrides.mkdir()
+    (overrides / "migration_stages.md.j2").write_text(
+        '# {{ record.name }}\n\n{% set t = task_table(["Task", "Title"], ["task", "title"], lists.tasks) %}\n'
+        "{{ t }}\n\nSummary: {{ t | striptags }}; {{ t | upper }}\n",
+        encoding="utf-8",
+    )
+    loaded = load_data(MINIMAL)
+    renderer = SiteRenderer(loaded.catalogue, origin_lookup(loaded), [overrides])
+    plan = next(plan for plan in renderer.plan() if plan.src_uri == "stages/prepare.md")
+
+    body = renderer.render(plan).body
+
+    summary = body.split("Summary: ", 1)[1]
+    assert body.count("<table>") == 1 and "<" not in summary
+    assert "Assess the tenant" in body and "Assess the tenant" not in summary
+
+
+def test_a_table_of_tasks_a_template_keeps_and_does_not_write_is_no_problem(tmp_path: Path):
+    overrides = tmp_path / "overrides"
+    overrides.mkdir()
+    (overrides / "migration_stages.md.j2").write_text(
+        '# {{ record.name }}\n\n{% set t = task_table(["Task", "Title"], ["task", "title"], lists.tasks) %}\n'
+        "{% if lists.tasks | length > 100 %}\n{{ t }}\n\n{% endif %}\nNo table here.\n",
+        encoding="utf-8",
+    )
+    loaded = load_data(MINIMAL)
+    renderer = SiteRenderer(loaded.catalogue, origin_lookup(loaded), [overrides])
+    plan = next(plan for plan in renderer.plan() if plan.template == "migration_stages.md.j2")
+
+    body = renderer.render(plan).body
+
+    assert "No table here." in body and "<table>" not in body and "\x02" not in body

@@ -290,7 +290,7 @@ class SiteRenderer:
 
         scope = RoleScope(self.relations, linker)
         steps = RunbookSteps(self.relations, linker, self.inline_html, scope.stand_in_pieces)
-        written: list[tuple[str, str]] = []
+        written: dict[str, tuple[str, str]] = {}
         compiled = self.environment.get_template(template)
         body = compiled.render(
             steps=_noting(written, "steps", steps),
@@ -309,8 +309,7 @@ class SiteRenderer:
             options_grid=options_grid,
             **context,
         )
-        _each_alone(body, written, compiled.filename)
-        return body
+        return _blocks_put_in(body, written, compiled.filename)
 
     def _paged(
         self,
@@ -452,14 +451,15 @@ class SiteRenderer:
         return (tag_label(kinds[collection], record),) if collection in kinds else ()
 
 
-def _noting(written: list[tuple[str, str]], name: str, write: Callable[..., Markdown]) -> Callable[..., Markdown]:
-    """`write` (the template's function `name`), each block of raw HTML it returns noted in `written` (see
-    `_each_alone`)."""
+def _noting(written: dict[str, tuple[str, str]], name: str, write: Callable[..., Markdown]) -> Callable[..., Markdown]:
+    """`write` (the template's function `name`) giving the template a placeholder of its own for each block of raw
+    HTML it writes, noted in `written` (see `_blocks_put_in`). Data cannot hold the placeholder: escaped text drops
+    the two characters that mark it (as Python-Markdown does)."""
 
     def noted(*args: Any, **kwargs: Any) -> Markdown:
-        block = write(*args, **kwargs)
-        written.append((name, block))
-        return block
+        placeholder = f"\x02playbook-{name}-{len(written)}\x03"
+        written[placeholder] = (name, write(*args, **kwargs))
+        return Markdown(placeholder)
 
     return noted
 
@@ -472,31 +472,31 @@ class _NotAlone(ValueError):
         self.filename, self.lineno = filename, lineno
 
 
-def _each_alone(body: str, blocks: list[tuple[str, str]], template: str | None) -> None:
-    """Each block of raw HTML a template wrote (runbook steps, a table of tasks) must stand in the page as it was
-    written, at the start of a line, with a blank line before and after it: only there does Markdown pass it through
-    as it is. Indented (in an admonition, say) or changed by a filter, its text, already HTML, would be read as
-    Markdown, and a title's `[x](javascript:…)` would become a link. Raises a template problem, at the template's
-    first call of the function that wrote it, where one does not."""
-    for name, block in blocks:
-        found, start = False, 0
-        while (at := body.find(block, start)) >= 0:
-            end = at + len(block)
+def _blocks_put_in(body: str, written: dict[str, tuple[str, str]], template: str | None) -> str:
+    """The page with each block of raw HTML a template wrote (runbook steps, a table of tasks) in place of its
+    placeholder. Each must stand where it was written at the start of a line, with a blank line before and after it:
+    only there does Markdown pass it through as it is. Indented (in an admonition, say) or written through a
+    filter, its text, already HTML, would be read as Markdown, and a title's `[x](javascript:…)` would become a
+    link; so every placeholder found elsewhere is a template problem, at the template's first call of the function
+    that wrote it. A placeholder not written at all (a block the template kept and did not use) is no problem, and
+    one a filter changed is text that holds no data (the filter never sees the block)."""
+    for placeholder, (name, block) in written.items():
+        start = 0
+        while (at := body.find(placeholder, start)) >= 0:
+            end = at + len(placeholder)
             alone_before = at == 0 or body.endswith("\n\n", 0, at)
             alone_after = body.startswith("\n\n", end) or body[end:] in ("", "\n")
             if not (alone_before and alone_after):
-                break
-            found, start = True, end
-        else:
-            if found:
-                continue
-        raise _NotAlone(
-            f"the raw HTML that {name}() writes (`{block[: block.find('>') + 1]}`) must be written as it is, at the"
-            " start of a line, with a blank line before and after it (not indented, not through a filter): only"
-            " there does Markdown leave the data in it as text",
-            template,
-            _line_calling(template, name),
-        )
+                raise _NotAlone(
+                    f"the raw HTML that {name}() writes (`{block[: block.find('>') + 1]}`) must be written as it is,"
+                    " at the start of a line, with a blank line before and after it (not indented, not through a"
+                    " filter): only there does Markdown leave the data in it as text",
+                    template,
+                    _line_calling(template, name),
+                )
+            start = end
+        body = body.replace(placeholder, block)
+    return body
 
 
 def _line_calling(template: str | None, name: str) -> int:
