@@ -4,6 +4,7 @@ Markdown made it, acronyms included, and data stays text whatever it holds."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -274,61 +275,48 @@ def test_a_listing_table_refuses_a_column_it_does_not_know():
         written(["Task"], ["owner_email"], [])
 
 
-def test_a_table_of_tasks_a_template_indents_is_refused_not_read_as_markdown(tmp_path: Path):
-    """Indented (in an admonition, say), the table's text, HTML already, would be read as Markdown: a title's
-    `[x](javascript:…)` would become a link. The template is refused at its file instead."""
+def prepare_stage_page(tmp_path: Path, template: str) -> Callable[[], str]:
+    """The minimal data's Prepare stage page, rendered with this override of the stage template."""
     overrides = tmp_path / "overrides"
     overrides.mkdir()
-    (overrides / "migration_stages.md.j2").write_text(
-        '# {{ record.name }}\n\n!!! note "Tasks"\n\n{% filter indent(4, true) %}'
-        '{{ task_table(["Task", "Title"], ["task", "title"], lists.tasks) }}{% endfilter %}\n',
-        encoding="utf-8",
-    )
+    (overrides / "migration_stages.md.j2").write_text(template, encoding="utf-8")
     loaded = load_data(MINIMAL)
-    renderer = SiteRenderer(loaded.catalogue, None, [overrides])
-    plan = next(plan for plan in renderer.plan() if plan.template == "migration_stages.md.j2")
+    renderer = SiteRenderer(loaded.catalogue, origin_lookup(loaded), [overrides])
+    plan = next(plan for plan in renderer.plan() if plan.src_uri == "stages/prepare.md")
+    return lambda: renderer.render(plan).body
 
+
+HEADING = "# {{ record.name }}\n\n"
+TABLE = 'task_table(["Task", "Title"], ["task", "title"], lists.tasks)'
+
+
+@pytest.mark.parametrize(
+    ("template", "line"),
+    [
+        # Indented into an admonition: the table's text, HTML already, would be read as Markdown, and a title's
+        # `[x](javascript:…)` would become a link.
+        (HEADING + '!!! note "Tasks"\n\n{% filter indent(4, true) %}{{ ' + TABLE + " }}{% endfilter %}\n", 5),
+        (HEADING + "Tasks: {{ " + TABLE + " }}\n", 3),
+    ],
+    ids=["indented", "on-a-line-of-text"],
+)
+def test_a_table_of_tasks_a_template_does_not_write_alone_is_refused_at_its_line(
+    tmp_path: Path, template: str, line: int
+):
     with pytest.raises(DataError) as raised:
-        renderer.render(plan)
+        prepare_stage_page(tmp_path, template)()
 
     [problem] = raised.value.problems
-    assert (Path(problem.path).name, problem.line) == ("migration_stages.md.j2", 5)
-    assert "blank line before and after it" in problem.message and "<table>" in problem.message
-
-
-def test_a_table_of_tasks_on_a_line_of_text_is_refused(tmp_path: Path):
-    overrides = tmp_path / "overrides"
-    overrides.mkdir()
-    (overrides / "migration_stages.md.j2").write_text(
-        '# {{ record.name }}\n\nTasks: {{ task_table(["Task", "Title"], ["task", "title"], lists.tasks) }}\n',
-        encoding="utf-8",
-    )
-    renderer = SiteRenderer(load_data(MINIMAL).catalogue, None, [overrides])
-    plan = next(plan for plan in renderer.plan() if plan.template == "migration_stages.md.j2")
-
-    with pytest.raises(DataError) as raised:
-        renderer.render(plan)
-
-    [problem] = raised.value.problems
-    assert (Path(problem.path).name, problem.line) == ("migration_stages.md.j2", 3)
-    assert "task_table()" in problem.message
+    assert (Path(problem.path).name, problem.line) == ("migration_stages.md.j2", line)
+    assert "blank line before and after it" in problem.message and "task_table()" in problem.message
 
 
 def test_a_filter_never_sees_a_table_of_tasks_only_a_placeholder_that_holds_no_data(tmp_path: Path):
     """A template gets a placeholder, and the table takes its place only where it stands alone: written once
-    alone and once through a filter, the table is on the page once, and no title went through the filter."""
-    overrides = tmp_path / "overrides"
-    overrides.mkdir()
-    (overrides / "migration_stages.md.j2").write_text(
-        '# {{ record.name }}\n\n{% set t = task_table(["Task", "Title"], ["task", "title"], lists.tasks) %}\n'
-        "{{ t }}\n\nSummary: {{ t | striptags }}; {{ t | upper }}\n",
-        encoding="utf-8",
-    )
-    loaded = load_data(MINIMAL)
-    renderer = SiteRenderer(loaded.catalogue, origin_lookup(loaded), [overrides])
-    plan = next(plan for plan in renderer.plan() if plan.src_uri == "stages/prepare.md")
+    alone and once through filters, the table is on the page once, and no title went through a filter."""
+    template = HEADING + "{% set t = " + TABLE + " %}\n{{ t }}\n\nSummary: {{ t | striptags }}; {{ t | upper }}\n"
 
-    body = renderer.render(plan).body
+    body = prepare_stage_page(tmp_path, template)()
 
     summary = body.split("Summary: ", 1)[1]
     assert body.count("<table>") == 1 and "<" not in summary
@@ -336,17 +324,8 @@ def test_a_filter_never_sees_a_table_of_tasks_only_a_placeholder_that_holds_no_d
 
 
 def test_a_table_of_tasks_a_template_keeps_and_does_not_write_is_no_problem(tmp_path: Path):
-    overrides = tmp_path / "overrides"
-    overrides.mkdir()
-    (overrides / "migration_stages.md.j2").write_text(
-        '# {{ record.name }}\n\n{% set t = task_table(["Task", "Title"], ["task", "title"], lists.tasks) %}\n'
-        "{% if lists.tasks | length > 100 %}\n{{ t }}\n\n{% endif %}\nNo table here.\n",
-        encoding="utf-8",
-    )
-    loaded = load_data(MINIMAL)
-    renderer = SiteRenderer(loaded.catalogue, origin_lookup(loaded), [overrides])
-    plan = next(plan for plan in renderer.plan() if plan.template == "migration_stages.md.j2")
+    template = HEADING + "{% set t = " + TABLE + " %}\n{% if lists.tasks | length > 100 %}\n{{ t }}\n\n{% endif %}\n"
 
-    body = renderer.render(plan).body
+    body = prepare_stage_page(tmp_path, template + "No table here.\n")()
 
     assert "No table here." in body and "<table>" not in body and "\x02" not in body
