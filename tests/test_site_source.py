@@ -76,20 +76,37 @@ _HTML_PIECES = st.sampled_from(
         "<!-- -->",
         "<svg><a href='flow.md'>",
         "\n\n",
+        # Links to pages of the same folder, the page itself among them.
+        'href="page-3.md"',
+        "<a href='box.md#y'>",
+        'href="index.md"',
+    ]
+)
+#: Pages of one folder (an index among them), which share what they resolved, and pages elsewhere.
+_PAGES = st.sampled_from(
+    [
+        "catalogue.md",
+        "runbooks/sources/box.md",
+        "runbooks/sources/imap.md",
+        "runbooks/sources/index.md",
+        "stages/prepare/page-3.md",
+        "stages/prepare/page-4.md",
     ]
 )
 
 
-@given(pieces=st.lists(_HTML_PIECES, max_size=40), page=st.sampled_from(["catalogue.md", "runbooks/sources/box.md"]))
+@given(pieces=st.lists(_HTML_PIECES, max_size=40), pages=st.lists(_PAGES, min_size=1, max_size=4))
 @settings(max_examples=300, deadline=None)
-def test_a_block_resolved_piece_by_piece_is_the_block_resolved_whole(pieces, page) -> None:
-    """The preview resolves a set-aside block's links a line at a time, reusing the lines it met before; a build
-    resolves the whole block. Both must give the same page, byte for byte."""
+def test_a_block_resolved_piece_by_piece_is_the_block_resolved_whole(pieces, pages) -> None:
+    """The preview resolves a set-aside block's links a line at a time, reusing the lines it met before on any
+    page of the same folder (a listing's rows move from one page to the next); a build resolves the whole block.
+    Both must give the same page, byte for byte."""
     block = "".join(pieces)
-    for directory in (True, False):
-        whole = resolve_raw_links(block, page, directory)
-        assert _block_links_resolved(block, page, directory) == whole
-        assert _block_links_resolved(block, page, directory) == whole  # the second time from what it kept
+    for page in pages:
+        for directory in (True, False):
+            whole = resolve_raw_links(block, page, directory)
+            assert _block_links_resolved(block, page, directory) == whole
+            assert _block_links_resolved(block, page, directory) == whole  # the second time from what it kept
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import posixpath
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -556,7 +557,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         return f"{config.repo_url.rstrip('/')}/{path}"
 
 
-#: A set-aside block's pieces with their raw links resolved, by page (and URL style) and piece: kept for the
+#: A set-aside block's pieces with their raw links resolved, by folder (and URL style) and piece: kept for the
 #: preview's next rebuild, which meets the same rows again (a runbook's steps, the catalogue's rows), few changed.
 _RESOLVED_PIECES: dict[tuple[str, bool], dict[str, str]] = {}
 #: How many pieces are kept, all pages together, before they are all dropped.
@@ -578,9 +579,22 @@ def _block_links_resolved(block: str, src_uri: str, directory_urls: bool) -> str
         pieces = [text if number == 0 else opening + text for parts in cut for number, text in enumerate(parts)]
     if sum(map(len, _RESOLVED_PIECES.values())) + len(pieces) > RESOLVED_PIECES_KEPT:
         _RESOLVED_PIECES.clear()
-    kept = _RESOLVED_PIECES.setdefault((src_uri, directory_urls), {})
-    resolved = [kept.get(piece) or _resolved_piece(kept, piece, src_uri, directory_urls) for piece in pieces]
+    # A link resolves alike from every page of one folder that is not its index (each lies as deep in the built
+    # site), but for a link to the page itself: the pages of a listing share their rows, which a stage edit moves
+    # from one page to the next. A piece that names the page's own file is resolved for the page alone, each time.
+    folder, name = posixpath.split(src_uri)
+    kept = _RESOLVED_PIECES.setdefault((folder, name if name in _INDEXES else "", directory_urls), {})
+    resolved = [
+        resolve_raw_links(piece, src_uri, directory_urls)
+        if name in piece
+        else kept.get(piece) or _resolved_piece(kept, piece, src_uri, directory_urls)
+        for piece in pieces
+    ]
     return "\n".join(resolved)
+
+
+#: The names of a folder's index page (its URL is the folder's).
+_INDEXES = frozenset({"index.md", "README.md"})
 
 
 def _resolved_piece(kept: dict[str, str], piece: str, src_uri: str, directory_urls: bool) -> str:

@@ -656,7 +656,7 @@ class Pager:
         return links
 
 
-#: Up to how many pages `Rendering` sends its processes one at a time.
+#: How many pages, the first, `Rendering` sends its processes one at a time.
 SINGLY = 48
 
 
@@ -697,13 +697,14 @@ class Rendering:
                 initializer=_adopt,
                 initargs=(renderer, self.plans, os.getpid()),  # inherited through the fork, never pickled
             )
-            # Small batches keep the first pages quick to arrive and the processes evenly loaded; a few dozen pages
-            # (a preview's pass: a handful of runbooks among them) go one by one, for this process to take its
-            # share of the long ones too.
+            # Small batches keep the first pages quick to arrive and the processes evenly loaded; the first few dozen
+            # go one by one (a preview's pass puts its longest pages, the runbooks, first), for this process to take
+            # its share of the long ones too.
             order = self._order
-            step = 1 if len(order) <= SINGLY else max(1, min(64, len(order) // (processes * 8) + 1))
-            for start in range(0, len(order), step):
-                batch = order[start : start + step]
+            step = max(1, min(64, len(order) // (processes * 8) + 1))
+            batches = [[index] for index in order[:SINGLY]]
+            batches += [order[start : start + step] for start in range(SINGLY, len(order), step)]
+            for batch in batches:
                 self._batches.append((batch, self._pool.submit(_render_pages, batch)))
 
     def page(self, index: int) -> Page:
