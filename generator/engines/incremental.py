@@ -513,19 +513,17 @@ def convert_once(config: MkDocsConfig, page: MkDocsPage, keep: bool) -> None:
     page.render = render  # type: ignore[method-assign]
 
 
-@contextmanager
-def _conversion_reused(config: MkDocsConfig, page: MkDocsPage) -> Iterator[list[bool]]:
-    """While MkDocs populates the page, its last conversion may be reused (`convert_once`); yields whether it was,
-    once populated."""
+def _populated_reusing(config: MkDocsConfig, page: MkDocsPage, files: Files) -> bool:
+    """MkDocs' `_populate_page`, the page's last conversion reused where it can be (`convert_once`); returns
+    whether it was."""
     key = (config.site_dir, page.file.src_uri)
-    reused = [False]
     _REUSABLE.add(key)
     _REUSED.discard(key)
     try:
-        yield reused
+        _populate_page(page, config, files)
+        return key in _REUSED
     finally:
         _REUSABLE.discard(key)
-        reused[0] = key in _REUSED
         _REUSED.discard(key)
 
 
@@ -591,8 +589,7 @@ class PageBuilder:
         if self._tags is not None:
             self._tags.mappings.data.pop(mkdocs_page.url, None)
             kept.tags_touched.add(mkdocs_page.url)
-        with _conversion_reused(config, mkdocs_page) as reused:
-            _populate_page(mkdocs_page, config, kept.files)
+        reused = _populated_reusing(config, mkdocs_page, kept.files)
         if id(mkdocs_page) in self._in_nav and mkdocs_page.title != title:
             raise FullBuild("a page's title in the navigation changed")
         search = self._search
@@ -601,7 +598,7 @@ class PageBuilder:
         # The Markdown and front matter the page served was made of (its blocks alone changed), and the same edit
         # link: the theme's page around the content is the same too.
         same_frame = (
-            reused[0]
+            reused
             and served_content is not None
             and mkdocs_page.markdown == served_markdown
             and mkdocs_page.edit_url == served_edit_url

@@ -142,21 +142,12 @@ class RunbookSteps:
         row = _Row(self.text)
         row.tag(self.link("tasks", task))
         row.text(": " + escape_markdown(task["title"]))
-        for flag, words in ((optional, "(optional)"), (if_applicable, "(if applicable)")):
-            if flag:
-                row.text(" ")
-                row.tag("<em>")
-                row.text(words)
-                row.tag("</em>")
+        row.flags(optional, if_applicable)
         row.tag("</span>")
         if owner_link is not None:
             row.text(" · ")
             row.tag(owner_link)
-        if stand_in:
-            row.text(" (")
-            for is_link, piece in stand_in:
-                row.tag(piece) if is_link else row.text(piece)
-            row.text(")")
+        row.stand_in(stand_in)
         separator = " · waits for "
         for prerequisite, prerequisite_owner in waits_for:
             row.text(separator)
@@ -205,6 +196,23 @@ class _Row:
             self._parts.append(self._convert("".join(self._text)))
             self._text.clear()
         self._parts.append(html)
+
+    def flags(self, optional: Any, if_applicable: Any) -> None:
+        """` *(optional)*` and ` *(if applicable)*`, as Markdown made them, where the task is so."""
+        for flag, words in ((optional, "(optional)"), (if_applicable, "(if applicable)")):
+            if flag:
+                self.text(" ")
+                self.tag("<em>")
+                self.text(words)
+                self.tag("</em>")
+
+    def stand_in(self, pieces: tuple[tuple[bool, str], ...]) -> None:
+        """` (who stands in for a retired owner)`, its links as they are; nothing where no one does."""
+        if pieces:
+            self.text(" (")
+            for is_link, piece in pieces:
+                self.tag(piece) if is_link else self.text(piece)
+            self.text(")")
 
     def html(self) -> str:
         self.tag("")
@@ -294,24 +302,14 @@ class TaskTable:
             row.tag(self._task_link(task))
         elif column in ("title", "title_flags"):
             row.text(escape_markdown(task["title"]))
-            flags = (task.get("optional"), "(optional)"), (task.get("if_applicable"), "(if applicable)")
-            for flag, words in flags if column == "title_flags" else ():
-                if flag:
-                    row.text(" ")
-                    row.tag("<em>")
-                    row.text(words)
-                    row.tag("</em>")
+            if column == "title_flags":
+                row.flags(task.get("optional"), task.get("if_applicable"))
         elif column == "owner":
             row.tag(link("roles", task["owner"]))
             row.text(self.only(task["owner"]))
         elif column == "owner_for_source":
             row.tag(link("roles", task["owner"]))
-            pieces = self._steps.stand_in_links(task["owner"], source) if source is not None else ()
-            if pieces:
-                row.text(" (")
-                for is_link, piece in pieces:
-                    row.tag(piece) if is_link else row.text(piece)
-                row.text(")")
+            row.stand_in(self._steps.stand_in_links(task["owner"], source) if source is not None else ())
         elif column == "stage":
             row.tag(link("migration_stages", task["stage"]))
         else:  # sources
