@@ -42,6 +42,7 @@ from generator.engines.incremental import (
 from generator.engines.mkdocs_plugin import PlaybookPlugin
 from generator.engines.project import STARTER
 from generator.engines.site import load_mkdocs_config
+from generator.links.htmllinks import read_ids
 
 SERVE_URL = "http://127.0.0.1:8000/partner-playbook/"
 TASKS = [100, 200, 300]
@@ -153,10 +154,10 @@ class Session:
 
 @contextmanager
 def served_project(
-    scratch: Path, config_extra: str = "", data_edits: tuple[tuple[str, str, str], ...] = ()
+    scratch: Path, config_extra: str = "", data_edits: tuple[tuple[str, str, str], ...] = (), home: str = HOME
 ) -> Iterator[Session]:
-    """The minimal data served (a serve build kept), with edit links; `config_extra` added to mkdocs.yml and each
-    (file, old, new) of `data_edits` made to the data first."""
+    """The minimal data served (a serve build kept), with edit links and `home` as the home page; `config_extra`
+    added to mkdocs.yml and each (file, old, new) of `data_edits` made to the data first."""
     project = scratch / "project"
     shutil.copytree(MINIMAL, project / "data")
     for name, old, new in data_edits:
@@ -171,7 +172,7 @@ def served_project(
     )
     (project / "mkdocs.yml").write_text(config + EDIT_LINKS + config_extra, encoding="utf-8")
     (project / "content").mkdir()
-    (project / "content" / "index.md").write_text(HOME, encoding="utf-8")
+    (project / "content" / "index.md").write_text(home, encoding="utf-8")
     provenance = project / "data" / "provenance.yml"
     provenance.write_text(
         provenance.read_text(encoding="utf-8")
@@ -422,10 +423,27 @@ def test_the_link_check_after_the_reload_gives_way_to_a_newer_save_and_checks_th
         rebuild(session.plugin, kept, check_links=False)
         waiting = dict(kept.unchecked)
         assert "catalogue/index.html" in waiting  # rebuilt, its links not checked yet
+        # Each page as it was before the pass: its bytes, read while building, its ids read by the check.
+        assert b'id="' in waiting["catalogue/index.html"]
         check_rebuilt_links(kept, superseded=lambda: True)
-        assert kept.unchecked == waiting  # a newer save came: nothing checked, nothing forgotten
+        # A newer save came: nothing checked, nothing forgotten (the pages' ids kept, not their bytes).
+        assert kept.unchecked == {page: read_ids(old) for page, old in waiting.items()}
         check_rebuilt_links(kept)
         assert kept.unchecked == {}
+
+
+def test_an_edit_that_takes_away_an_id_a_page_links_to_is_a_broken_link_though_its_ids_are_read_late(
+    tmp_path: Path,
+):
+    """A rebuilt page's ids from before the edit are read by the link check after the browsers reload, from the
+    page as it was (kept while it was rebuilt): one the home page links to, gone, is a broken link."""
+    home = HOME + "\nThe files runbook's [second step](runbooks/sources/files.md#runbook-step-2).\n"
+    with served_project(tmp_path, home=home) as session, session.edit_saved(("sources", 100, ["mail"])) as kept:
+        rebuild(session.plugin, kept, check_links=False)
+        assert b'id="runbook-step-2"' in kept.unchecked["runbooks/sources/files/index.html"]
+        assert "runbook-step-2" not in read_ids((session.site / "runbooks/sources/files/index.html").read_bytes())
+        with pytest.raises(incremental.FullBuild, match="broken"):
+            check_rebuilt_links(kept)
 
 
 def test_a_line_added_above_the_records_moves_their_edit_links_and_nothing_else(session: Session):

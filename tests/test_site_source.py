@@ -80,6 +80,15 @@ _HTML_PIECES = st.sampled_from(
         'href="page-3.md"',
         "<a href='box.md#y'>",
         'href="index.md"',
+        # Where the preview cuts a block into pieces, and what looks like it.
+        "<a ",
+        "<a href=",
+        "<tr",
+        "<li ",
+        "\x00",
+        "<A HREF='Box.MD'>",
+        '<a  href="page-4.md">',
+        "<abbr ",
     ]
 )
 #: Pages of one folder (an index among them), which share what they resolved, and pages elsewhere.

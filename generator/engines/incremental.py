@@ -60,7 +60,18 @@ from generator.data.relations import changed_reads, grouping_fingerprints
 from generator.data.validate import Validation, validate_data
 from generator.data.yamlsplice import changed_span
 from generator.errors import DataError
-from generator.links.linkcheck import CheckOptions, LinkReport, SiteIndex, check_pages, check_site, page_ids
+from generator.links.htmllinks import read_ids
+from generator.links.linkcheck import (
+    MAX_PAGE_BYTES,
+    CheckOptions,
+    LinkReport,
+    SiteIndex,
+    UnreadablePage,
+    check_pages,
+    check_site,
+    page_ids,
+    read_page,
+)
 from generator.pages.render import Page, PagePlan, Rendering, SiteRenderer
 from generator.pages.site_text import footer_html
 
@@ -73,6 +84,10 @@ if TYPE_CHECKING:
 PENDING = ".playbook-pending"
 #: From how many pages on the second pass renders them in a process of its own, while MkDocs builds those before.
 RENDERED_APART = 4
+
+
+#: A built page as it was before a pass rebuilt it: its bytes (None: unreadable), or the ids read from them.
+OldPage = bytes | set[str] | None
 
 
 class FullBuild(Exception):
@@ -116,8 +131,10 @@ class KeptBuild:
     #: Page → the fragments the site's links point at on it: ids a rebuilt page must keep, or every page's links
     #: are checked again.
     fragments_into: dict[str, set[str]] = field(default_factory=dict)
-    #: Built pages whose links are not checked yet, and whether the search index and tags export lag behind.
-    unchecked: dict[str, set[str]] = field(default_factory=dict)
+    #: Built pages whose links are not checked yet, each with what it was when last checked (its bytes, None where
+    #: it could not be read, until the check reads its ids from them), and whether the search index and tags
+    #: export lag behind.
+    unchecked: dict[str, OldPage] = field(default_factory=dict)
     index_stale: bool = False
     #: The tags export's entry of each page, as written, by page URL; and the pages built since it was written.
     tag_entries: dict[str, str] = field(default_factory=dict)
@@ -458,7 +475,7 @@ def _changed_downloads(kept: KeptBuild, catalogue: Catalogue) -> dict[str, str]:
 
 def _build_pages(
     config: MkDocsConfig, kept: KeptBuild, pages: dict[str, Page], changed: set[str]
-) -> dict[str, set[str]]:
+) -> dict[str, OldPage]:
     """The changed pages through MkDocs' own steps, then moved into place; returns what `PageBuilder.commit`
     returns."""
     builder = PageBuilder(config, kept)
@@ -542,8 +559,9 @@ class PageBuilder:
         self._tags = material_plugin(config, "tags")
         self._search = material_plugin(config, "search")
         self._site = Path(config.site_dir)
-        #: The ids each page built held before (a page another page links into must keep them), by page.
-        self.old_ids: dict[str, set[str]] = {}
+        #: Each page built as it was before (a page another page links into must keep its ids), by page: read
+        #: for the content swap anyway, and its ids read by the link check, after the browsers reload.
+        self.old_pages: dict[str, OldPage] = {}
         self.built: list[File] = []
         #: The pages whose destination is their pending file, not the served one, until it is moved over it.
         self._aside: deque[File] = deque()
@@ -572,8 +590,12 @@ class PageBuilder:
         mkdocs_page = file.page
         assert mkdocs_page is not None
         kept, config = self.kept, self.config
+        try:
+            served: bytes | None = read_page(self._site, file.dest_uri, MAX_PAGE_BYTES)
+        except UnreadablePage:
+            served = None
         # A page built twice before its links are checked: the ids it had when last checked count.
-        self.old_ids[file.dest_uri] = kept.unchecked.get(file.dest_uri) or page_ids(self._site, file.dest_uri)
+        self.old_pages[file.dest_uri] = kept.unchecked.get(file.dest_uri, served)
         # What the page served was made of: where only its content changes, the content is changed in it.
         served_content = mkdocs_page.content if src_uri not in kept.dirty else None
         served_markdown, served_edit_url = mkdocs_page.markdown, mkdocs_page.edit_url
@@ -603,23 +625,23 @@ class PageBuilder:
             and mkdocs_page.markdown == served_markdown
             and mkdocs_page.edit_url == served_edit_url
         )
-        if not (same_frame and self._content_replaced(mkdocs_page, served_content)):
+        if not (same_frame and self._content_replaced(mkdocs_page, served, served_content)):
             _build_page(mkdocs_page, config, self.doc_files, kept.nav, kept.env)
         if search is not None:
             kept.search_entries[src_uri] = search.search_index.entries
 
-    def _content_replaced(self, page: MkDocsPage, served_content: Any) -> bool:
+    def _content_replaced(self, page: MkDocsPage, served_page: bytes | None, served_content: Any) -> bool:
         """MkDocs' `_build_page` (every plugin's page events included) with the theme's template not rendered
         again: the page served, its old content replaced by the new, where the page's frame is the same and the old
         content is found in it once. False, and nothing done, where it cannot be (the page is then built).
 
         Every `post_page` handler must leave the HTML as it is: what is served is what they returned."""
-        if not served_content or not self._post_page_passive:
+        if not served_content or served_page is None or not self._post_page_passive:
             return False
         try:
-            # As bytes: a text read would turn a carriage return in the page into a line feed.
-            served = Path(page.file.abs_dest_path.removesuffix(PENDING)).read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
+            # Read as bytes: a text read would turn a carriage return in the page into a line feed.
+            served = served_page.decode("utf-8")
+        except UnicodeDecodeError:
             return False
         # Material's template writes the page's title as a heading of its own where the content has none.
         if served.count(served_content) != 1 or ("<h1" in served_content) != ("<h1" in page.content):
@@ -673,8 +695,8 @@ class PageBuilder:
             self._relinking.shutdown(wait=True)
             self._relinking = None
 
-    def commit(self) -> dict[str, set[str]]:
-        """Every page built moved over the served one, and every copy of a page relinked; returns `old_ids`."""
+    def commit(self) -> dict[str, OldPage]:
+        """Every page built moved over the served one, and every copy of a page relinked; returns `old_pages`."""
         kept = self.kept
         if self._tags is not None:  # in page order, as a clean build adds them
             data = self._tags.mappings.data
@@ -697,7 +719,7 @@ class PageBuilder:
             file.page.validate_anchor_links(files=kept.files, log_level=log_level)
             kept.dirty.discard(file.src_uri)
         kept.index_stale = kept.index_stale or bool(self.built)
-        return self.old_ids
+        return self.old_pages
 
     def abandon(self) -> None:
         """The pages still aside removed, and the relinked copies not moved yet; those moved into place already
@@ -720,12 +742,14 @@ def check_rebuilt_links(kept: KeptBuild, superseded: Callable[[], bool] = lambda
     """The rebuilt pages' links; every page's where a rebuilt page lost an id that another page may link to.
     A broken one raises FullBuild: the full build reports it, as it would have. The pages are checked one at a
     time, and `superseded` asked before each: a newer save does not wait, and the pages left stay unchecked."""
-    config, options, old_ids = kept.config, kept.link_options, kept.unchecked
-    pages = sorted(old_ids)
+    config, options, old_pages = kept.config, kept.link_options, kept.unchecked
+    pages = sorted(old_pages)
     if options is None or not pages:
         kept.unchecked = {}
         return
     site = Path(config.site_dir)
+    old_ids = {page: _ids_of(old_pages[page]) for page in pages}
+    kept.unchecked = dict(old_ids)  # their ids alone are kept from now on: the pages' bytes would pile up
     lost = any((old_ids[page] - page_ids(site, page)) & kept.fragments_into.get(page, set()) for page in pages)
     if lost:
         kept.unchecked = {}
@@ -736,6 +760,12 @@ def check_rebuilt_links(kept: KeptBuild, superseded: Callable[[], bool] = lambda
             return  # the pages not checked yet stay in kept.unchecked
         _take_report(kept, check_pages(site, kept.site_index, options, [page]))
         del kept.unchecked[page]
+
+
+def _ids_of(page: OldPage) -> set[str]:
+    if isinstance(page, set):
+        return page
+    return read_ids(page) if page is not None else set()
 
 
 def _take_report(kept: KeptBuild, report: LinkReport) -> None:
