@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -438,7 +439,11 @@ def test_an_edit_that_takes_away_an_id_a_page_links_to_is_a_broken_link_though_i
     """A rebuilt page's ids from before the edit are read by the link check after the browsers reload, from the
     page as it was (kept while it was rebuilt): one the home page links to, gone, is a broken link."""
     home = HOME + "\nThe files runbook's [second step](runbooks/sources/files.md#runbook-step-2).\n"
-    with served_project(tmp_path, home=home) as session, session.edit_saved(("sources", 100, ["mail"])) as kept:
+    with (
+        own_plugins(),
+        served_project(tmp_path, home=home) as session,
+        session.edit_saved(("sources", 100, ["mail"])) as kept,
+    ):
         rebuild(session.plugin, kept, check_links=False)
         assert b'id="runbook-step-2"' in kept.unchecked["runbooks/sources/files/index.html"]
         assert "runbook-step-2" not in read_ids((session.site / "runbooks/sources/files/index.html").read_bytes())
@@ -458,6 +463,44 @@ def test_a_line_added_above_the_records_moves_their_edit_links_and_nothing_else(
         assert rebuilt.converted == 0  # the pages are the same but for the line their edit link names
         page = (session.site / "tasks" / "100" / "index.html").read_text(encoding="utf-8")
         assert "/edit/main/data/tasks.yml#L4" in page  # it was on line 3
+        assert digest(session.site) == session.clean_digest()
+    finally:
+        session.save(session.base)
+        session.update()
+
+
+def test_a_failure_while_relinked_copies_are_moved_leaves_no_copy_and_the_next_pass_mends_the_site(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+):
+    """The copies whose edit link moved are moved into place by a few threads: one failing, the others still
+    finish, none is left beside its page, and the next pass builds what it could not relink."""
+    tasks = session.project / "data" / "tasks.yml"
+    text = tasks.read_text(encoding="utf-8")
+    first, rest = text.split("\n", 1)
+    tasks.write_text(f"{first}\n# a comment a contributor added\n{rest}", encoding="utf-8")
+    moves: list[str] = []
+    replace = os.replace
+    lock = threading.Lock()
+
+    def failing(source, target):
+        if str(source).endswith(incremental.PENDING):
+            with lock:
+                moves.append(str(target))
+                fail = len(moves) == 2
+            if fail:
+                raise OSError(28, "No space left on device")
+        replace(source, target)
+
+    try:
+        kept = session.plugin.kept
+        assert kept is not None
+        monkeypatch.setattr(incremental.os, "replace", failing)
+        with pytest.raises(OSError, match="No space left"):
+            rebuild(session.plugin, kept)
+        monkeypatch.undo()
+        assert len(moves) == len(TASKS)  # every copy's move was tried, the failed one's too
+        assert not list(session.site.rglob("*" + incremental.PENDING))
+        rebuild(session.plugin, kept)
         assert digest(session.site) == session.clean_digest()
     finally:
         session.save(session.base)

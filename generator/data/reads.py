@@ -130,7 +130,10 @@ def fingerprint(value: Any, records: dict[int, Read]) -> Any:
             return named
         return ("dict", tuple((key, fingerprint(item, records)) for key, item in dict.items(value)))
     if isinstance(value, (list, tuple)):
-        return tuple(fingerprint(item, records) for item in value)
+        # Most groupings are lists of records: each looked up by its id first (another live object, an int in a
+        # list say, never has a record's id), the general case only for the rest. Half the time of a preview pass.
+        named_of = records.get
+        return tuple(named_of(id(item)) or fingerprint(item, records) for item in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = dataclasses.fields(value)
         return (type(value).__name__, tuple(fingerprint(getattr(value, f.name), records) for f in fields))

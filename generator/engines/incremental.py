@@ -707,12 +707,8 @@ class PageBuilder:
             pending = self._aside[0].abs_dest_path
             os.replace(pending, pending.removesuffix(PENDING))
             self._aside.popleft().__dict__.pop("abs_dest_path", None)
-        while self._copies:
-            file, page, new, copied = self._copies[0]
-            if copied:  # else the page has no edit link: nothing to change in it
-                os.replace(file.abs_dest_path + PENDING, file.abs_dest_path)
-            file.page.edit_url, file.origin = new, page.origin  # type: ignore[attr-defined,union-attr]
-            self._copies.popleft()
+        if self._copies:
+            self._move_copies()
         log_level = self.config.validation.links.anchors
         for file in self.built:
             assert file.page is not None
@@ -720,6 +716,28 @@ class PageBuilder:
             kept.dirty.discard(file.src_uri)
         kept.index_stale = kept.index_stale or bool(self.built)
         return self.old_pages
+
+    def _move_copies(self) -> None:
+        """The relinked copies moved over their pages by a few threads (thousands of moves after a line added near
+        the top of the tasks file, each waiting on the file system, not on Python). Should one fail, the others are
+        still waited for; those not moved stay listed (`abandon` removes them), and the first failure is raised."""
+        copies = list(self._copies)
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="playbook-move") as pool:
+            moves = [
+                pool.submit(os.replace, file.abs_dest_path + PENDING, file.abs_dest_path) if copied else None
+                for file, _, _, copied in copies  # else the page has no edit link: nothing to change in it
+            ]
+        failures = [move.exception() for move in moves if move is not None and move.exception() is not None]
+        left: deque[tuple[File, Page, str, bool]] = deque()
+        for copy, move in zip(copies, moves, strict=True):
+            file, page, new, _ = copy
+            if move is not None and move.exception() is not None:
+                left.append(copy)
+            else:
+                file.page.edit_url, file.origin = new, page.origin  # type: ignore[attr-defined,union-attr]
+        self._copies = left
+        if failures:
+            raise failures[0]
 
     def abandon(self) -> None:
         """The pages still aside removed, and the relinked copies not moved yet; those moved into place already
