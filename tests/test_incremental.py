@@ -433,6 +433,18 @@ def test_the_link_check_after_the_reload_gives_way_to_a_newer_save_and_checks_th
         assert kept.unchecked == {}
 
 
+def test_pages_waiting_for_their_link_check_keep_only_their_ids_past_a_bound(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(incremental, "UNCHECKED_BYTES_KEPT", 1_000)
+    with session.edit_saved(RENAMED) as kept:
+        rebuild(session.plugin, kept, check_links=False)
+        assert kept.unchecked and all(isinstance(old, set) for old in kept.unchecked.values())
+        assert "__drawer" in kept.unchecked["catalogue/index.html"]  # the page as it was, parsed
+        check_rebuilt_links(kept)
+        assert kept.unchecked == {}
+
+
 def test_an_edit_that_takes_away_an_id_a_page_links_to_is_a_broken_link_though_its_ids_are_read_late(
     tmp_path: Path,
 ):

@@ -89,6 +89,9 @@ _HTML_PIECES = st.sampled_from(
         "<A HREF='Box.MD'>",
         '<a  href="page-4.md">',
         "<abbr ",
+        # A link into a folder named as a page beside it (`stages/prepare.md` is served as `stages/prepare/`).
+        'href="prepare/page-3.md"',
+        "<a href='../stages/prepare/page-4.md'>",
     ]
 )
 #: Pages of one folder (an index among them), which share what they resolved, and pages elsewhere.
@@ -100,6 +103,8 @@ _PAGES = st.sampled_from(
         "runbooks/sources/index.md",
         "stages/prepare/page-3.md",
         "stages/prepare/page-4.md",
+        "stages/prepare.md",
+        "stages/move.md",
     ]
 )
 

@@ -364,6 +364,7 @@ def rebuild(
                 builder.build(file.src_uri, pages.get(file.src_uri))
         rewritten |= also
         kept.unchecked |= builder.commit()
+    _bound_unchecked(kept)
     _write_downloads(config, kept.files, _changed_downloads(kept, validation.loaded.catalogue))
     if check_links:
         check_rebuilt_links(kept)
@@ -778,6 +779,17 @@ def check_rebuilt_links(kept: KeptBuild, superseded: Callable[[], bool] = lambda
             return  # the pages not checked yet stay in kept.unchecked
         _take_report(kept, check_pages(site, kept.site_index, options, [page]))
         del kept.unchecked[page]
+
+
+#: How many bytes of pages as they were before a pass (`KeptBuild.unchecked`) wait for a link check before their
+#: ids are read at once: saves that keep coming put the check off, and each page keeps its oldest bytes.
+UNCHECKED_BYTES_KEPT = 64 * 2**20
+
+
+def _bound_unchecked(kept: KeptBuild) -> None:
+    waiting = sum(len(page) for page in kept.unchecked.values() if isinstance(page, bytes))
+    if waiting > UNCHECKED_BYTES_KEPT:
+        kept.unchecked = {page: _ids_of(old) for page, old in kept.unchecked.items()}
 
 
 def _ids_of(page: OldPage) -> set[str]:

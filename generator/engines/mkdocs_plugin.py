@@ -560,9 +560,10 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 #: A set-aside block's pieces with their raw links resolved, by folder (and URL style) and piece: kept for the
 #: preview's next rebuild, which meets the same rows again (a runbook's steps, the catalogue's rows), few changed.
 _RESOLVED_PIECES: dict[tuple[str, str, bool], dict[str, str]] = {}
-#: How many pieces are kept, all pages together, before they are all dropped (at 5,000 tasks, a serve's full
-#: build keeps about 150,000: some 60 MB).
-RESOLVED_PIECES_KEPT = 400_000
+#: How many characters the pieces kept may hold, keys and values, all pages together, before they are all dropped
+#: (at 5,000 tasks a serve's full build keeps about 60 million); and how many they hold now.
+RESOLVED_CHARACTERS_KEPT = 160_000_000
+_resolved_characters = 0
 #: Where a block is cut into rows (a table's, a runbook's steps), and a row into pieces (before each link as our
 #: rows write them). The cuts are marked, then split at (ten times faster on megabytes than a regular
 #: expression's split at a lookahead); a block that holds the mark is resolved whole.
@@ -580,21 +581,25 @@ def _block_links_resolved(block: str, src_uri: str, directory_urls: bool) -> str
     A cut comes before a `<`, and a link is one attribute inside a tag, its value holding no `<`: it lies within
     one piece, and so does the character before it that `resolve_raw_links` looks at. Only pieces that hold a
     link are kept."""
+    global _resolved_characters
     if _CUT in block:
         return resolve_raw_links(block, src_uri, directory_urls)
     for opening in _ROW_OPENINGS:
         block = block.replace(opening, _CUT + opening)
     rows = block.split(_CUT)
-    if sum(map(len, _RESOLVED_PIECES.values())) + 4 * len(rows) > RESOLVED_PIECES_KEPT:
+    if _resolved_characters + 3 * len(block) > RESOLVED_CHARACTERS_KEPT:
         _RESOLVED_PIECES.clear()
+        _resolved_characters = 0
     # A link resolves alike from every page of one folder that is not its index (each lies as deep in the built
-    # site), but for a link to the page itself: the pages of a listing share their rows, which a stage edit moves
-    # from one page to the next. A row that names the page's own file is resolved for the page alone, each time.
+    # site), but for a link to the page itself, or (directory URLs: `roles/mvm.md` is served as `roles/mvm/`) to
+    # a page in a folder of the page's name: the pages of a listing share their rows, which a stage edit moves from
+    # one page to the next. A row that names the page's file or such a folder is resolved for the page alone.
     folder, name = posixpath.split(src_uri)
+    own = (name, posixpath.splitext(name)[0] + "/")
     kept = _RESOLVED_PIECES.setdefault((folder, name if name in _INDEXES else "", directory_urls), {})
     resolved = [
         resolve_raw_links(row, src_uri, directory_urls)
-        if name in row
+        if own[0] in row or own[1] in row
         else kept.get(row) or _resolved_row(kept, row, src_uri, directory_urls)
         for row in rows
     ]
@@ -608,15 +613,20 @@ _INDEXES = frozenset({"index.md", "README.md"})
 def _resolved_row(kept: dict[str, str], row: str, src_uri: str, directory_urls: bool) -> str:
     links = row.replace(_LINK_OPENING, _CUT + _LINK_OPENING).split(_CUT)
     resolved = "".join(kept.get(piece) or _resolved_piece(kept, piece, src_uri, directory_urls) for piece in links)
-    if resolved != row:
-        kept[row] = resolved
-    return resolved
+    return _kept(kept, row, resolved)
 
 
 def _resolved_piece(kept: dict[str, str], piece: str, src_uri: str, directory_urls: bool) -> str:
-    resolved = resolve_raw_links(piece, src_uri, directory_urls)
-    if resolved != piece:  # a piece without a link costs less to look at again than to keep
-        kept[piece] = resolved
+    return _kept(kept, piece, resolve_raw_links(piece, src_uri, directory_urls))
+
+
+def _kept(kept: dict[str, str], text: str, resolved: str) -> str:
+    """`resolved`, kept as what `text` resolves to where a link in it changed (one without costs less to look at
+    again than to keep)."""
+    global _resolved_characters
+    if resolved != text:
+        kept[text] = resolved
+        _resolved_characters += len(text) + len(resolved)
     return resolved
 
 
