@@ -767,9 +767,21 @@ def check_rebuilt_links(kept: KeptBuild, superseded: Callable[[], bool] = lambda
         kept.unchecked = {}
         return
     site = Path(config.site_dir)
-    old_ids = {page: _ids_of(old_pages[page]) for page in pages}
+    # Each step one page at a time, asking first: a runbook's megabytes take a while, and a save should not wait.
+    old_ids: dict[str, set[str]] = {}
+    for page in pages:
+        if superseded():
+            kept.unchecked = {page: old_ids.get(page, old_pages[page]) for page in pages}
+            return
+        old_ids[page] = _ids_of(old_pages[page])
     kept.unchecked = dict(old_ids)  # their ids alone are kept from now on: the pages' bytes would pile up
-    lost = any((old_ids[page] - page_ids(site, page)) & kept.fragments_into.get(page, set()) for page in pages)
+    lost = False
+    for page in pages:
+        if superseded():
+            return
+        if (old_ids[page] - page_ids(site, page)) & kept.fragments_into.get(page, set()):
+            lost = True
+            break
     if lost:
         kept.unchecked = {}
         _take_report(kept, check_site(site, options))
