@@ -141,6 +141,8 @@ class KeptBuild:
     tags_touched: set[str] = field(default_factory=set)
     #: The first pass's validation and renderer, which the second takes over where the data is still the same.
     first_pass: tuple[Validation, SiteRenderer] | None = None
+    #: Each page's search entries as the index writes them, with the entries they were written from.
+    search_json: dict[str, tuple[list[dict[str, Any]], str]] = field(default_factory=dict)
     #: The downloads' writer, which keeps each record's rows.
     exporter: Exporter = field(default_factory=Exporter)
     #: The data as the last pass read it (the first pass reads ahead of `loaded`): its unchanged files are reused.
@@ -831,9 +833,32 @@ def _write_search_index(config: MkDocsConfig, kept: KeptBuild) -> None:
     if search is None or not search.config.enabled:
         return
     index = search.search_index
-    index.entries = [entry for entries in kept.search_entries.values() for entry in entries]
-    data = index.generate_search_index(None)
+    # Material writes `json.dumps({"config": ..., "docs": entries}, separators=(",", ":"), default=str)`: the
+    # frame is taken from Material itself (no entries), and each page's entries are serialised once, again only
+    # once the page is built again (its entries are then a new list). Where the frame is not as expected, Material
+    # writes the whole index.
+    index.entries = []
+    frame = index.generate_search_index(None)
+    if not frame.endswith(_NO_DOCS):
+        index.entries = [entry for entries in kept.search_entries.values() for entry in entries]
+        data = index.generate_search_index(None)
+    else:
+        serialised, fragments = kept.search_json, []
+        for uri, entries in kept.search_entries.items():
+            known = serialised.get(uri)
+            if known is None or known[0] is not entries:
+                known = serialised[uri] = (entries, ",".join(_entry_json(entry) for entry in entries))
+            if known[1]:
+                fragments.append(known[1])
+        data = frame.removesuffix(_NO_DOCS) + '"docs":[' + ",".join(fragments) + "]}"
     _write_atomically(Path(config.site_dir) / "search" / "search_index.json", data.encode("utf-8"))
+
+
+_NO_DOCS = '"docs":[]}'
+
+
+def _entry_json(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, separators=(",", ":"), default=str)
 
 
 def _write_tags(config: MkDocsConfig, kept: KeptBuild) -> None:
