@@ -62,15 +62,13 @@ from generator.data.yamlsplice import changed_span
 from generator.errors import DataError
 from generator.links.htmllinks import read_ids
 from generator.links.linkcheck import (
-    MAX_PAGE_BYTES,
     CheckOptions,
     LinkReport,
     SiteIndex,
-    UnreadablePage,
+    built_page,
     check_pages,
     check_site,
     page_ids,
-    read_page,
 )
 from generator.pages.render import Page, PagePlan, Rendering, SiteRenderer
 from generator.pages.site_text import footer_html
@@ -593,10 +591,7 @@ class PageBuilder:
         mkdocs_page = file.page
         assert mkdocs_page is not None
         kept, config = self.kept, self.config
-        try:
-            served: bytes | None = read_page(self._site, file.dest_uri, MAX_PAGE_BYTES)
-        except UnreadablePage:
-            served = None
+        served = built_page(self._site, file.dest_uri)
         # A page built twice before its links are checked: the ids it had when last checked count.
         self.old_pages[file.dest_uri] = kept.unchecked.get(file.dest_uri, served)
         # What the page served was made of: where only its content changes, the content is changed in it.
@@ -730,11 +725,13 @@ class PageBuilder:
                 pool.submit(os.replace, file.abs_dest_path + PENDING, file.abs_dest_path) if copied else None
                 for file, _, _, copied in copies  # else the page has no edit link: nothing to change in it
             ]
-        failures = [move.exception() for move in moves if move is not None and move.exception() is not None]
+        failures: list[BaseException] = []
         left: deque[tuple[File, Page, str, bool]] = deque()
         for copy, move in zip(copies, moves, strict=True):
             file, page, new, _ = copy
-            if move is not None and move.exception() is not None:
+            failure = move.exception() if move is not None else None
+            if failure is not None:
+                failures.append(failure)
                 left.append(copy)
             else:
                 file.page.edit_url, file.origin = new, page.origin  # type: ignore[attr-defined,union-attr]

@@ -590,10 +590,8 @@ def _block_links_resolved(block: str, src_uri: str, directory_urls: bool) -> str
     global _resolved_characters
     if _CUT in block:
         return resolve_raw_links(block, src_uri, directory_urls)
-    for opening in _ROW_OPENINGS:
-        block = block.replace(opening, _CUT + opening)
-    rows = block.split(_CUT)
-    if _resolved_characters + 3 * len(block) > RESOLVED_CHARACTERS_KEPT:
+    rows = _cut_before(block, _ROW_OPENINGS)
+    if _resolved_characters + 3 * (len(block) + len(rows)) > RESOLVED_CHARACTERS_KEPT:
         _RESOLVED_PIECES.clear()
         _resolved_characters = 0
     # A link resolves alike from every page of one folder that is not its index (each lies as deep in the built
@@ -601,11 +599,11 @@ def _block_links_resolved(block: str, src_uri: str, directory_urls: bool) -> str
     # a page in a folder of the page's name: the pages of a listing share their rows, which a stage edit moves from
     # one page to the next. A row that names the page's file or such a folder is resolved for the page alone.
     folder, name = posixpath.split(src_uri)
-    own = (name, posixpath.splitext(name)[0] + "/")
+    own_folder = posixpath.splitext(name)[0] + "/"
     kept = _RESOLVED_PIECES.setdefault((folder, name if name in _INDEXES else "", directory_urls), {})
     resolved = [
         resolve_raw_links(row, src_uri, directory_urls)
-        if own[0] in row or own[1] in row
+        if name in row or own_folder in row
         else kept.get(row) or _resolved_row(kept, row, src_uri, directory_urls)
         for row in rows
     ]
@@ -616,8 +614,15 @@ def _block_links_resolved(block: str, src_uri: str, directory_urls: bool) -> str
 _INDEXES = frozenset({"index.md", "README.md"})
 
 
+def _cut_before(text: str, openings: tuple[str, ...]) -> list[str]:
+    """`text` cut before each of the openings (none of them holds `_CUT`, and neither does `text`)."""
+    for opening in openings:
+        text = text.replace(opening, _CUT + opening)
+    return text.split(_CUT)
+
+
 def _resolved_row(kept: dict[str, str], row: str, src_uri: str, directory_urls: bool) -> str:
-    links = row.replace(_LINK_OPENING, _CUT + _LINK_OPENING).split(_CUT)
+    links = _cut_before(row, (_LINK_OPENING,))
     resolved = "".join(kept.get(piece) or _resolved_piece(kept, piece, src_uri, directory_urls) for piece in links)
     return _kept(kept, row, resolved)
 

@@ -475,12 +475,18 @@ def check_pages(site: Path, index: SiteIndex, options: CheckOptions, pages: Sequ
     return _report(site, results)
 
 
+def built_page(site: Path, page: str) -> bytes | None:
+    """A built page's bytes (`read_page`, with the default limit); None for a page that cannot be read."""
+    try:
+        return read_page(site, page, MAX_PAGE_BYTES)
+    except UnreadablePage:
+        return None
+
+
 def page_ids(site: Path, page: str) -> set[str]:
     """The ids a built page holds (the targets of fragments into it); none for a page that cannot be read."""
-    try:
-        return read_ids(read_page(site, page, MAX_PAGE_BYTES))
-    except UnreadablePage:
-        return set()
+    html = built_page(site, page)
+    return read_ids(html) if html is not None else set()
 
 
 class PageStream:
