@@ -152,6 +152,14 @@ class KeptBuild:
     #: Pages a first pass built from data newer than `loaded`: the second pass renders them again whatever changed
     #: since `loaded` (a save that undoes the edit changes nothing since, but these pages show the edit).
     ahead: set[str] = field(default_factory=set)
+    _documentation_pages: list[File] | None = field(default=None, repr=False)
+
+    def documentation_pages(self) -> list[File]:
+        """The site's pages as the preview serves them, listed once (MkDocs goes through every file of the site
+        for them): the same from one pass to the next, as a page added or removed is a full build."""
+        if self._documentation_pages is None:
+            self._documentation_pages = self.files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
+        return self._documentation_pages
 
 
 @dataclass
@@ -228,7 +236,7 @@ def rebuild_edited(
     kept.ahead |= built
     kept.pages.update({uri: pages[uri] for uri in built})
     kept.latest, kept.first_pass = validation.loaded, (validation, renderer)
-    return Rebuilt(sorted(built), len(kept.files.documentation_pages()), time.monotonic() - started, len(built))
+    return Rebuilt(sorted(built), len(kept.documentation_pages()), time.monotonic() - started, len(built))
 
 
 def _edited_records(before: Catalogue, after: Catalogue) -> Iterator[tuple[str, int]]:
@@ -378,7 +386,7 @@ def rebuild(
     kept.signatures, kept.hand_written, kept.prints, kept.ahead = signatures, hand_written, prints, set()
     kept.plugin_state = plugin.state()
     changed = sorted(rewritten | moved)
-    return Rebuilt(changed, len(kept.files.documentation_pages()), time.monotonic() - started, len(rewritten))
+    return Rebuilt(changed, len(kept.documentation_pages()), time.monotonic() - started, len(rewritten))
 
 
 def _plans_again(renderer: SiteRenderer, kept: KeptBuild, changed: set[Read]) -> dict[str, PagePlan]:
@@ -554,7 +562,7 @@ class PageBuilder:
 
     def __init__(self, config: MkDocsConfig, kept: KeptBuild) -> None:
         self.config, self.kept = config, kept
-        self.doc_files = kept.files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
+        self.doc_files = kept.documentation_pages()
         self._by_uri = {file.src_uri: file for file in self.doc_files}
         self._in_nav = {id(page) for page in kept.nav.pages}
         self._tags = material_plugin(config, "tags")
@@ -825,6 +833,18 @@ def _write_downloads(config: MkDocsConfig, files: Files, downloads: dict[str, st
         _write_atomically(Path(file.abs_dest_path), content.encode("utf-8"))
 
 
+def serialise_indexes(kept: KeptBuild) -> None:
+    """Every page's search entries and tags entry serialised now, as the search index and the tags export write
+    them, while nothing waits (after the preview's full build): the first edit's pass then serialises only the
+    pages it builds (0.2 s at 5,000 tasks)."""
+    config = kept.config
+    search, tags = material_plugin(config, "search"), _exported_tags(config)
+    if search is not None and search.config.enabled:
+        _search_fragments(kept)
+    if tags is not None:
+        _tag_texts(tags, kept)
+
+
 def _write_search_index(config: MkDocsConfig, kept: KeptBuild) -> None:
     search = material_plugin(config, "search")
     if search is None or not search.config.enabled:
@@ -840,30 +860,47 @@ def _write_search_index(config: MkDocsConfig, kept: KeptBuild) -> None:
         index.entries = [entry for entries in kept.search_entries.values() for entry in entries]
         data = index.generate_search_index(None)
     else:
-        serialised, fragments = kept.search_json, []
-        for uri, entries in kept.search_entries.items():
-            known = serialised.get(uri)
-            if known is None or known[0] is not entries:
-                known = serialised[uri] = (entries, ",".join(_entry_json(entry) for entry in entries))
-            if known[1]:
-                fragments.append(known[1])
-        data = frame.removesuffix(_NO_DOCS) + '"docs":[' + ",".join(fragments) + "]}"
+        data = frame.removesuffix(_NO_DOCS) + '"docs":[' + ",".join(_search_fragments(kept)) + "]}"
     _write_atomically(Path(config.site_dir) / "search" / "search_index.json", data.encode("utf-8"))
 
 
 _NO_DOCS = '"docs":[]}'
 
 
+def _search_fragments(kept: KeptBuild) -> list[str]:
+    """Each page's search entries as the index writes them, in page order (a page without entries has none)."""
+    serialised, fragments = kept.search_json, []
+    for uri, entries in kept.search_entries.items():
+        known = serialised.get(uri)
+        if known is None or known[0] is not entries:
+            known = serialised[uri] = (entries, ",".join(_entry_json(entry) for entry in entries))
+        if known[1]:
+            fragments.append(known[1])
+    return fragments
+
+
 def _entry_json(entry: dict[str, Any]) -> str:
     return json.dumps(entry, separators=(",", ":"), default=str)
+
+
+def _exported_tags(config: MkDocsConfig) -> Any:
+    """Material's tags plugin, where it is on and exports the tags; else None."""
+    tags = material_plugin(config, "tags")
+    return tags if tags is not None and tags.config.enabled and tags.config.export else None
 
 
 def _write_tags(config: MkDocsConfig, kept: KeptBuild) -> None:
     """The tags export as Material's `MappingStorage.save` writes it (`json.dump` of every page's entry, in page
     order), each page's entry serialised once and again only after the page is built again."""
-    tags = material_plugin(config, "tags")
-    if tags is None or not tags.config.enabled or not tags.config.export:
+    tags = _exported_tags(config)
+    if tags is None:
         return
+    text = '{"mappings": [' + ", ".join(_tag_texts(tags, kept)) + "]}"
+    _write_atomically(Path(os.path.normpath(os.path.join(config.site_dir, tags.config.export_file))), text.encode())
+
+
+def _tag_texts(tags: Any, kept: KeptBuild) -> list[str]:
+    """Each page's entry of the tags export, in page order."""
     from material.plugins.tags.structure.mapping.storage import _mapping_to_json
 
     entries, touched = kept.tag_entries, kept.tags_touched
@@ -874,8 +911,7 @@ def _write_tags(config: MkDocsConfig, kept: KeptBuild) -> None:
             entries[url] = json.dumps(_mapping_to_json(mapping))
     kept.tag_entries = {mapping.item.url: entries[mapping.item.url] for mapping in mappings}
     kept.tags_touched = set()
-    text = '{"mappings": [' + ", ".join(kept.tag_entries.values()) + "]}"
-    _write_atomically(Path(os.path.normpath(os.path.join(config.site_dir, tags.config.export_file))), text.encode())
+    return list(kept.tag_entries.values())
 
 
 def _write_atomically(path: Path, content: bytes) -> None:

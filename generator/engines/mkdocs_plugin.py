@@ -45,7 +45,9 @@ from generator.engines.incremental import (
     material_plugin,
     rebuild,
     rebuild_edited,
+    serialise_indexes,
 )
+from generator.engines.material_search import spare_search_scrub
 from generator.engines.preview import EventDrivenServer
 from generator.engines.raw_blocks import put_back, set_aside
 from generator.engines.site import offline_enabled
@@ -167,6 +169,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         self.abbreviations = Abbreviations(self.loaded.catalogue)
         self.copyright = config.copyright
         self.offline = offline_enabled(config)
+        spare_search_scrub(config)
         # While serving, the downloads' writer is kept for the edits to come (it keeps each record's rows).
         self.exporter = Exporter()
         self.extras = site_extras(self.loaded.catalogue, config.copyright, offline=self.offline, exporter=self.exporter)
@@ -355,6 +358,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                 raise PluginError("broken links in the built site:\n" + render_links(report, "text", origins))
         if self.serving and not self.unbuildable:
             self.kept = self._kept(config)
+            if self.kept is not None:
+                serialise_indexes(self.kept)
             _collect_while_idle()  # the build's garbage gone, the site kept set aside before the first edit
 
     def _kept(self, config: MkDocsConfig) -> KeptBuild | None:
