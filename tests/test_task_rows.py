@@ -18,6 +18,8 @@ from mkdocs.config import load_config
 from selectolax.lexbor import LexborHTMLParser
 
 from generator.data.loader import load_data
+from generator.data.model import Catalogue
+from generator.data.reads import opened, recording
 from generator.engines.raw_blocks import put_back, set_aside
 from generator.errors import DataError
 from generator.links.link_origins import origin_lookup
@@ -142,6 +144,52 @@ def test_a_step_written_before_is_written_again_when_what_it_shows_changes(tmp_p
 
     assert "Mail clinic" in after and "Mail workshop" not in after
     assert ">Help desk</a>" in after and "Support team" not in after
+
+
+#: Edits of what a runbook step or a catalogue row shows, each made in turn: (file, old text, new text).
+ROW_EDITS = [
+    ("tasks.yml", "Mail workshop", "Mail <clinic>"),
+    ("roles.yml", "name: Support team", "name: Help & desk"),
+    ("migration.yml", "name: Prepare", "name: Get ready"),
+    ("migration.yml", "name: Files", "name: File shares"),
+    ("tasks.yml", "    sources: [mail]\n", "    sources: [mail, files]\n    optional: true\n"),
+    ("tasks.yml", "    owner: support\n    stage: move", "    owner: partner\n    stage: prepare"),
+]
+
+
+@pytest.mark.parametrize("page", ["catalogue.md", "runbooks/sources/mail.md", "runbooks/roles/support.md"])
+def test_rows_written_from_what_was_kept_are_those_written_afresh_after_each_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
+):
+    """Steps and catalogue rows are kept by everything they show: after each edit, the page written with the rows
+    kept is the page written with none kept, and it notes the same reads of the data (the preview's index)."""
+    data = tmp_path / "data"
+    shutil.copytree(MINIMAL, data)
+
+    def rendered():
+        renderer = SiteRenderer(load_data(data).catalogue, track_reads=True)
+        return renderer.render(next(plan for plan in renderer.plan() if plan.src_uri == page))
+
+    rendered()
+    for name, old, new in ROW_EDITS:
+        path = data / name
+        assert old in path.read_text(encoding="utf-8")
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        kept = rendered()
+        monkeypatch.setattr(task_rows, "_STEP_TEXTS", {})
+        afresh = rendered()
+        assert (kept.body, kept.reads) == (afresh.body, afresh.reads), (name, new)
+
+
+def test_a_record_opened_is_noted_as_read_once_and_holds_what_the_tracked_one_holds():
+    record = Catalogue({"tasks": [{"id": 7, "title": "Seven", "owner": "partner"}]}).tracked().records("tasks")[0]
+    with recording() as reads:
+        plain = opened(record)
+        assert reads == {("record", "tasks", 7)}
+        assert type(plain) is dict and plain == record and list(plain.items()) == list(dict.items(record))
+        reads.clear()
+        assert plain["title"] == "Seven" and reads == set()  # its fields are read as a plain dict's
+    assert opened(plain) is plain
 
 
 def test_the_steps_a_rendering_process_writes_come_back_so_the_next_pages_reuse_them(monkeypatch):

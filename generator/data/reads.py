@@ -43,11 +43,13 @@ def note(read: Read) -> None:
 class TrackedRecord(dict):  # type: ignore[type-arg]
     """A record that notes each read of itself while a recording is on; a plain dict in every other way."""
 
-    __slots__ = ("read",)
+    __slots__ = ("plain", "read")
 
     def __init__(self, collection: str, record: dict[str, Any]) -> None:
         super().__init__(record)
         self.read: Read = ("record", collection, record.get("id"))
+        #: The record it was made from, the same keys and values (nothing changes a record once read).
+        self.plain = record
 
     def __getitem__(self, key: Any) -> Any:
         if _reads is not None:
@@ -88,6 +90,16 @@ class TrackedRecord(dict):  # type: ignore[type-arg]
 
     def __reduce__(self) -> Any:  # a copy sent elsewhere is a plain record
         return (dict, (dict(dict.items(self)),))
+
+
+def opened(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as the plain dict it was made from, its read noted once: for code that reads many fields of many
+    records (a runbook of 5,000 tasks reads 50,000), where a tracked read of each field is a Python call."""
+    if type(record) is TrackedRecord:
+        if _reads is not None:
+            _reads.add(record.read)
+        return record.plain
+    return record
 
 
 class TrackedGrouping(Mapping[Any, Any]):

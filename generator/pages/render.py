@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from generator import __version__
 from generator.data.model import COLLECTIONS, Catalogue
-from generator.data.reads import Read, fingerprint, recording
+from generator.data.reads import Read, fingerprint, opened, recording
 from generator.data.relations import Relations, TrackedRelations, record_reads
 from generator.errors import DataError, PlaybookError, Problem
 from generator.pages.addresses import (
@@ -376,7 +376,7 @@ class SiteRenderer:
 
         def variables() -> dict[str, Any]:
             title, intro = words()
-            tasks = tasks_of()
+            tasks = [opened(task) for task in tasks_of()]  # each read whole (every step shows it)
             groups = self.relations.runbook(tasks)  # in dependency order already
             return dict(
                 title=title,

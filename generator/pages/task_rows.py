@@ -19,6 +19,7 @@ from typing import Any
 
 from markupsafe import escape
 
+from generator.data.reads import opened
 from generator.data.relations import Relations
 from generator.pages.addresses import Linker, display_name
 from generator.pages.escape import Markdown, escape_html, escape_markdown
@@ -26,9 +27,10 @@ from generator.pages.inline_html import InlineHtml
 
 Record = dict[str, Any]
 
-#: The text of each step written (after its checkbox, which carries its number), by everything it shows: the same
-#: step on another runbook, or on the same runbook after an edit elsewhere, is written once. Bounded; kept for the
-#: process (the live preview's rebuilds reuse it), and sent back by a forked rendering process (`learned_since`).
+#: The text of each step written (after its checkbox, which carries its number), and each row of the catalogue, by
+#: everything it shows: the same step on another runbook, or the same step or row after an edit elsewhere, is
+#: written once. Bounded; kept for the process (the live preview's rebuilds reuse it), and sent back by a forked
+#: rendering process (`learned_since`).
 _STEP_TEXTS: dict[tuple[Any, ...], str] = {}
 STEP_TEXTS_KEPT = 100_000
 #: How many times the texts were all dropped (the bound reached): tells `learned_since` whether its mark still holds.
@@ -100,6 +102,7 @@ class RunbookSteps:
     ) -> str:
         """One step: a checkbox named by the step's text (so no value from the data goes into an attribute but
         the task's number), then the step's text (`_text`)."""
+        task = opened(task)
         step, check = f"runbook-step-{number}", f"runbook-check-{number}"
         opening = (
             f'<li><input type="checkbox" class="runbook-check" data-task="{escape_html(task["id"])}" id="{check}"'
@@ -231,23 +234,51 @@ class CatalogueRows:
         return Markdown("".join(self._row(task) for task in tasks))
 
     def _row(self, task: Record) -> str:
+        task = opened(task)
         sources = task.get("sources", [])
-        flags = (" data-optional" if task.get("optional") else "") + (
-            " data-if-applicable" if task.get("if_applicable") else ""
+        # Everything the row shows: a row written before (the catalogue after an edit of another task) is the same.
+        shown = (
+            CatalogueRows,
+            self.linker.from_uri,
+            task["id"],
+            task["title"],
+            bool(task.get("optional")),
+            bool(task.get("if_applicable")),
+            task["owner"],
+            task["stage"],
+            tuple(sources),
+            self._cell("roles", task["owner"]),
+            self._cell("migration_stages", task["stage"]),
+            ", ".join(self._cell("migration_sources", source) for source in sources) or "all",
         )
+        row = _STEP_TEXTS.get(shown)
+        return row if row is not None else _keep(shown, self._written(task, *shown[4:]))
+
+    def _written(
+        self,
+        task: Record,
+        optional: bool,
+        if_applicable: bool,
+        owner: Any,
+        stage: Any,
+        sources: tuple[Any, ...],
+        owner_cell: str,
+        stage_cell: str,
+        where: str,
+    ) -> str:
+        flags = (" data-optional" if optional else "") + (" data-if-applicable" if if_applicable else "")
         title = str(escape(task["title"]))
-        if task.get("optional"):
+        if optional:
             title += ' <span class="playbook-catalogue__flag">optional</span>'
-        if task.get("if_applicable"):
+        if if_applicable:
             title += ' <span class="playbook-catalogue__flag">if applicable</span>'
-        where = ", ".join(self._cell("migration_sources", source) for source in sources) or "all"
         return (
-            f'<tr data-role="{escape(task["owner"])}" data-stage="{escape(task["stage"])}"'
+            f'<tr data-role="{escape(owner)}" data-stage="{escape(stage)}"'
             f' data-sources="{escape(" ".join(sources) or "all")}"{flags}>\n'
             f'<td><a href="{escape(self.linker.href("tasks", task))}">{escape(task["id"])}</a></td>\n'
             f"<td>{title}</td>\n"
-            f"<td>{self._cell('roles', task['owner'])}</td>\n"
-            f"<td>{self._cell('migration_stages', task['stage'])}</td>\n"
+            f"<td>{owner_cell}</td>\n"
+            f"<td>{stage_cell}</td>\n"
             f"<td>{where}</td>\n"
             "</tr>\n"
         )
