@@ -31,7 +31,7 @@ from mkdocs.commands.build import build
 from mkdocs.config.defaults import MkDocsConfig
 
 from generator.data.validate import validate_data
-from generator.engines import incremental
+from generator.engines import incremental, mkdocs_plugin
 from generator.engines.incremental import (
     PENDING,
     KeptBuild,
@@ -96,6 +96,7 @@ class SavedFiles:
     changes: set[str]
     reloads: int = 0
     builds_asked: int = 0
+    stopped: bool = False
 
     def take_changes(self) -> set[str]:
         return self.changes
@@ -105,6 +106,9 @@ class SavedFiles:
 
     def changes_waiting(self) -> bool:
         return False
+
+    def stopping(self) -> bool:
+        return self.stopped
 
     def request_build(self) -> None:
         self.builds_asked += 1
@@ -435,6 +439,31 @@ def test_the_link_check_after_the_reload_gives_way_to_a_newer_save_and_checks_th
         assert kept.unchecked == {first: read_ids(waiting[first])} | {page: waiting[page] for page in rest}
         check_rebuilt_links(kept)
         assert kept.unchecked == {}
+
+
+def test_serve_stopping_after_an_edits_first_pass_stops_the_rest_and_says_nothing(
+    session: Session, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+):
+    """Ctrl-C while the rest of an edit is built: MkDocs removes the site folder next, and the pass or link check
+    that met it missing said "full rebuild: a link is broken". Stopping, the rest stops, asks for no build and
+    logs nothing; the next serve starts afresh anyway."""
+    with session.edit_saved(RENAMED):
+        saved = SavedFiles({str(session.project / "data" / "tasks.yml")})
+        first_pass = mkdocs_plugin.rebuild_edited
+
+        def then_stopping(*args: Any, **options: Any) -> Any:
+            rebuilt = first_pass(*args, **options)
+            saved.stopped = True  # Ctrl-C, as the first pass ends
+            return rebuilt
+
+        monkeypatch.setattr(mkdocs_plugin, "rebuild_edited", then_stopping)
+        session.plugin.later = lambda work: work()  # type: ignore[method-assign]
+        with caplog.at_level("INFO"):
+            line = session.plugin._preview_build(saved, partial(serve_build, session.project, session.site))  # type: ignore[arg-type]
+        assert line.startswith("rebuilt 1 of")
+        assert (saved.builds_asked, saved.reloads) == (0, 0)
+        assert [record.getMessage() for record in caplog.records] == [line]
+        monkeypatch.undo()
 
 
 def test_serve_sets_the_site_it_keeps_aside_from_the_cyclic_collector_until_it_stops(session: Session):

@@ -3,7 +3,9 @@ Markdown made it, acronyms included, and data stays text whatever it holds."""
 
 from __future__ import annotations
 
+import fcntl
 import shutil
+import sys
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -27,7 +29,7 @@ from generator.pages import task_rows
 from generator.pages.addresses import Linker
 from generator.pages.escape import escape_markdown
 from generator.pages.inline_html import InlineHtml
-from generator.pages.render import Rendering, RoleScope, SiteRenderer
+from generator.pages.render import RESULT_PIPE_BYTES, Rendering, RoleScope, SiteRenderer
 from generator.pages.site_text import Abbreviations, abbreviation_line
 from generator.pages.task_rows import RunbookSteps, TaskTable
 
@@ -208,6 +210,17 @@ def test_the_steps_a_rendering_process_writes_come_back_so_the_next_pages_reuse_
     here = [renderer.render(plans[index]) for index in runbooks]
     assert len(task_rows._STEP_TEXTS) == learned  # every step taken from what came back
     assert [page.body for page in here] == [page.body for page in apart]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe capacities are Linux's")
+def test_the_pages_come_back_through_a_pipe_wide_enough_for_a_runbook_in_one_or_two_reads():
+    """This process reads the rendered pages in a thread that waits for the interpreter lock before each read:
+    through Linux's 64 KB pipe, a 2 MB runbook took some thirty such waits."""
+    renderer = SiteRenderer(load_data(REPO / "data").catalogue)
+    with Rendering(renderer, processes=1, wanted=[0, 1]) as rendering:
+        pipe = rendering._pool._result_queue._reader.fileno()  # type: ignore[union-attr]
+        assert fcntl.fcntl(pipe, 1032) >= RESULT_PIPE_BYTES  # F_GETPIPE_SZ
+        assert rendering.page(0).body == renderer.render(renderer.plan()[0]).body
 
 
 def test_the_steps_written_since_a_mark_are_all_there_are_once_the_bound_dropped_them(monkeypatch):

@@ -464,37 +464,45 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             return line
 
     def _finish(self, server: EventDrivenServer, kept: KeptBuild) -> None:
-        """The work an edit's rebuild left for later; a failure asks the build loop for a full build."""
+        """The work an edit's rebuild left for later; a failure asks the build loop for a full build. Once serve
+        is stopping, the work stops, and says nothing: the site folder is being removed under it."""
+
+        def superseded() -> bool:
+            return server.changes_waiting() or server.stopping()
+
         with self._preview_lock:
             if self.kept is not kept:  # an edit since, or a full build, has taken it over
                 return
             try:
                 with _no_cyclic_collection():
-                    rebuilt = rebuild(self, kept, superseded=server.changes_waiting, check_links=False)
+                    rebuilt = rebuild(self, kept, superseded=superseded, check_links=False)
             except Superseded:
-                log.info("a newer save came: the rest of this edit follows with it")
+                if not server.stopping():
+                    log.info("a newer save came: the rest of this edit follows with it")
                 return
             except Exception as err:
-                log.info(f"the pages that show the whole catalogue could not follow ({err}): a full build comes")
-                self.kept = None
-                server.request_build()
+                if not server.stopping():
+                    log.info(f"the pages that show the whole catalogue could not follow ({err}): a full build comes")
+                    self.kept = None
+                    server.request_build()
                 return
             self._rebuilt_line(rebuilt, "the rest of the edit")
         server.reload_browsers()
         # The site is current; its links are checked after the reload, as they change nothing on it. A newer save
         # leaves them to its own pass (the pages stay listed as unchecked).
         with self._preview_lock:
-            if self.kept is not kept or server.changes_waiting():
+            if self.kept is not kept or superseded():
                 return
             try:
                 with _no_cyclic_collection():
-                    check_rebuilt_links(kept, superseded=server.changes_waiting)
+                    check_rebuilt_links(kept, superseded=superseded)
             except Exception as why:  # a broken link (FullBuild), or the check could not run: the full build says
-                log.info(f"full rebuild: {why}")
-                self.kept = None
-                server.request_build()
+                if not server.stopping():
+                    log.info(f"full rebuild: {why}")
+                    self.kept = None
+                    server.request_build()
                 return
-            if not server.changes_waiting():
+            if not superseded():
                 _collect_while_idle()
 
     def _rebuilt_line(self, rebuilt: Rebuilt, note: str) -> str:

@@ -94,6 +94,10 @@ class EventDrivenServer(LiveReloadServer):
         with self._changes_lock:
             return bool(self._changes)
 
+    def stopping(self) -> bool:
+        """Whether serve is shutting down (Ctrl-C): MkDocs removes the site folder next, so work on it stops."""
+        return bool(getattr(self, "_shutdown", False))
+
     def take_changes(self) -> set[str]:
         """The files changed since the last call (absolute paths), forgotten once taken."""
         with self._changes_lock:
