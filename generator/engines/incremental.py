@@ -153,6 +153,7 @@ class KeptBuild:
     #: since `loaded` (a save that undoes the edit changes nothing since, but these pages show the edit).
     ahead: set[str] = field(default_factory=set)
     _documentation_pages: list[File] | None = field(default=None, repr=False)
+    _page_urls: list[str] | None = field(default=None, repr=False)
 
     def documentation_pages(self) -> list[File]:
         """The site's pages as the preview serves them, listed once (MkDocs goes through every file of the site
@@ -160,6 +161,12 @@ class KeptBuild:
         if self._documentation_pages is None:
             self._documentation_pages = self.files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
         return self._documentation_pages
+
+    def page_urls(self) -> list[str]:
+        """The URL of each of those pages, in their order (a property MkDocs computes at each read)."""
+        if self._page_urls is None:
+            self._page_urls = [file.page.url for file in self.documentation_pages() if file.page is not None]
+        return self._page_urls
 
 
 @dataclass
@@ -706,9 +713,7 @@ class PageBuilder:
         kept = self.kept
         if self._tags is not None:  # in page order, as a clean build adds them
             data = self._tags.mappings.data
-            self._tags.mappings.data = {
-                f.page.url: data[f.page.url] for f in self.doc_files if f.page and f.page.url in data
-            }
+            self._tags.mappings.data = {url: data[url] for url in kept.page_urls() if url in data}
         while self._aside:
             pending = self._aside[0].abs_dest_path
             os.replace(pending, pending.removesuffix(PENDING))
@@ -904,12 +909,12 @@ def _tag_texts(tags: Any, kept: KeptBuild) -> list[str]:
     from material.plugins.tags.structure.mapping.storage import _mapping_to_json
 
     entries, touched = kept.tag_entries, kept.tags_touched
-    mappings = list(tags.mappings)
-    for mapping in mappings:
+    written: dict[str, str] = {}
+    for mapping in tags.mappings:
         url = mapping.item.url
-        if url in touched or url not in entries:
-            entries[url] = json.dumps(_mapping_to_json(mapping))
-    kept.tag_entries = {mapping.item.url: entries[mapping.item.url] for mapping in mappings}
+        known = entries.get(url) if url not in touched else None
+        written[url] = known if known is not None else json.dumps(_mapping_to_json(mapping))
+    kept.tag_entries = written
     kept.tags_touched = set()
     return list(kept.tag_entries.values())
 
