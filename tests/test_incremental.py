@@ -342,6 +342,10 @@ def test_a_title_edit_plans_again_only_the_pages_of_the_records_that_read_it(ses
         assert "tasks/300.md" in renderer.plan_reads and "tasks/200.md" in renderer.plan_reads
         assert "tasks/100.md" not in renderer.plan_reads  # it shows nothing of task 300
         assert not any(uri.startswith("options/") for uri in renderer.plan_reads)
+        # The first role, source and stage, whose planning first computed the groupings (reading every task), are
+        # not tied to task 300: it is the support team's, for files, in the move stage.
+        assert {"roles/partner.md", "sources/mail.md", "stages/prepare.md"}.isdisjoint(renderer.plan_reads)
+        assert {"roles/support.md", "sources/files.md", "stages/move.md"} <= renderer.plan_reads.keys()
         assert digest(session.site) == session.clean_digest()
 
 

@@ -35,6 +35,17 @@ def recording() -> Iterator[set[Read]]:
         _reads = outer
 
 
+@contextmanager
+def paused() -> Iterator[None]:
+    """No read noted inside the block, by any recording."""
+    global _reads
+    outer, _reads = _reads, None
+    try:
+        yield
+    finally:
+        _reads = outer
+
+
 def note(read: Read) -> None:
     if _reads is not None:
         _reads.add(read)

@@ -208,15 +208,22 @@ GROUPINGS = frozenset(
     name for name, value in vars(Relations).items() if isinstance(value, cached_property) and name != "task_order"
 )
 ORDERS = frozenset({"task_order"})
+TRACKED = GROUPINGS | ORDERS
 
 
 class TrackedRelations(Relations):
     """Relations whose groupings and orders note each read while a recording is on (generator.data.reads)."""
 
     def __getattribute__(self, name: str) -> Any:
-        value = object.__getattribute__(self, name)
         if reads._reads is None:
-            return value
+            return object.__getattribute__(self, name)
+        if name in TRACKED and name not in object.__getattribute__(self, "__dict__"):
+            # Computed now, for the first time: that reads every record, which is not what the page reads (it
+            # reads the grouping, below). Noted, it tied the first role's, source's and stage's pages to every task.
+            with reads.paused():
+                value = object.__getattribute__(self, name)
+        else:
+            value = object.__getattribute__(self, name)
         if name in GROUPINGS:
             return TrackedGrouping(name, value)
         if name in ORDERS:
