@@ -45,6 +45,7 @@ from generator.engines.mkdocs_plugin import PlaybookPlugin
 from generator.engines.project import STARTER
 from generator.engines.site import load_mkdocs_config
 from generator.links.htmllinks import read_ids
+from generator.pages.render import SiteRenderer
 
 SERVE_URL = "http://127.0.0.1:8000/partner-playbook/"
 TASKS = [100, 200, 300]
@@ -349,6 +350,29 @@ def test_a_title_edit_plans_again_only_the_pages_of_the_records_that_read_it(ses
         # not tied to task 300: it is the support team's, for files, in the move stage.
         assert {"roles/partner.md", "sources/mail.md", "stages/prepare.md"}.isdisjoint(renderer.plan_reads)
         assert {"roles/support.md", "sources/files.md", "stages/move.md"} <= renderer.plan_reads.keys()
+        assert digest(session.site) == session.clean_digest()
+
+
+def test_a_record_page_planned_again_only_to_be_rendered_keeps_its_signature(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+):
+    """The support team's, the files source's and the move stage's pages show task 300, so they are planned again
+    to be rendered again after its title changes; but their planning read nothing of it, so their plans are what
+    they were, and only the pages that are no record's own and task 300's page have their signatures computed."""
+    signed: list[str] = []
+    signature = SiteRenderer.signature
+
+    def noting(self: SiteRenderer, plan: Any) -> Any:
+        signed.append(plan.src_uri)
+        return signature(self, plan)
+
+    with session.edit_saved(RENAMED) as kept:
+        monkeypatch.setattr(SiteRenderer, "signature", noting)
+        rebuild(session.plugin, kept)
+        monkeypatch.undo()
+        assert {"roles/support.md", "sources/files.md", "stages/move.md"} <= kept.renderer.plan_reads.keys()
+        record_pages = {uri for uri in signed if kept.signatures[uri][3] is not None}
+        assert record_pages == {"tasks/300.md"}
         assert digest(session.site) == session.clean_digest()
 
 

@@ -317,7 +317,7 @@ def rebuild(
     renderer.warm(templates={signature[1] for signature in kept.signatures.values()})
     prints = grouping_fingerprints(renderer.relations)
     changed = changed_reads(kept.renderer.catalogue, renderer.catalogue, kept.prints, prints)
-    replanned = _plans_again(renderer, kept, changed)
+    replanned, same_plans = _plans_again(renderer, kept, changed)
     old_texts = data_texts(kept.loaded)
     # Files where a line was added or removed: their records' edit links may name other lines now.
     edited_files = {
@@ -328,7 +328,8 @@ def rebuild(
     wanted: list[PagePlan] = []
     for uri, before in kept.pages.items():
         plan = replanned.get(uri)
-        signatures[uri] = signature = kept.signatures[uri] if plan is None else renderer.signature(plan)
+        kept_signature = plan is None or uri in same_plans
+        signatures[uri] = signature = kept.signatures[uri] if kept_signature else renderer.signature(plan)
         shows = signature[3]
         if plan is not None and (_must_render(kept, uri, changed) or signature != kept.signatures[uri]):
             wanted.append(plan)
@@ -396,23 +397,26 @@ def rebuild(
     return Rebuilt(changed, len(kept.documentation_pages()), time.monotonic() - started, len(rewritten))
 
 
-def _plans_again(renderer: SiteRenderer, kept: KeptBuild, changed: set[Read]) -> dict[str, PagePlan]:
+def _plans_again(renderer: SiteRenderer, kept: KeptBuild, changed: set[Read]) -> tuple[dict[str, PagePlan], set[str]]:
     """The plans of the pages an edit may change, by page: every page that is no record's own (a few hundred), and
     the pages of each record whose planning or rendering read something the edit changed, or that a pass left for
     this one. Planning all seven thousand pages of a large catalogue, and comparing them, took a third of a second.
-    The pages must be the same as before (FullBuild where they are not)."""
+    The pages must be the same as before (FullBuild where they are not).
+
+    Also the pages among them whose planning read nothing the edit changed: planned again only to be rendered
+    again, their plans say what they said (their signatures are the kept ones)."""
     if any(read[0] == "collection" for read in changed):  # records moved in their collection: plan it all again
         plans = renderer.plan()
         if [plan.src_uri for plan in plans] != list(kept.pages):
             raise FullBuild("pages were added or removed")
-        return {plan.src_uri: plan for plan in plans}
+        return {plan.src_uri: plan for plan in plans}, set()
     again = {plan.src_uri: plan for plan in renderer.index_plans()}
     pages_of: dict[Any, list[str]] = {}
     for uri, signature in kept.signatures.items():
         pages_of.setdefault(signature[3], []).append(uri)
     if list(again) != pages_of.get(None, []):
         raise FullBuild("pages were added or removed")
-    planned = set()
+    planned, same = set(), set()
     for uri in kept.pages:
         shows = kept.signatures[uri][3]
         if shows is None or shows in planned:
@@ -424,7 +428,9 @@ def _plans_again(renderer: SiteRenderer, kept: KeptBuild, changed: set[Read]) ->
             if [plan.src_uri for plan in plans] != pages_of[shows]:
                 raise FullBuild("pages were added or removed")
             again.update((plan.src_uri, plan) for plan in plans)
-    return again
+            if plan_read is not None and not plan_read & changed:
+                same.update(uri for uri in pages_of[shows] if uri not in kept.dirty and uri not in kept.ahead)
+    return again, same
 
 
 def _must_render(kept: KeptBuild, uri: str, changed: set[Read]) -> bool:
