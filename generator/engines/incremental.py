@@ -375,8 +375,9 @@ def rebuild(
         also = {uri for uri, markdown in hand_written.items() if kept.hand_written.get(uri) != markdown}
         also |= kept.dirty & hand_written.keys()
         also |= builder.relinked()
-        for file in builder.doc_files:
-            if file.src_uri in also - rewritten:
+        left = also - rewritten
+        for file in builder.doc_files if left else ():
+            if file.src_uri in left:
                 builder.build(file.src_uri, pages.get(file.src_uri))
         rewritten |= also
         kept.unchecked |= builder.commit()
