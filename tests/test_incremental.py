@@ -545,6 +545,39 @@ def test_the_collector_stays_off_from_an_edits_first_pass_to_the_end_of_its_link
         assert gc.isenabled()
 
 
+def test_a_full_build_before_the_rest_of_an_edit_starts_runs_with_the_collector_on(session: Session):
+    """The first pass hands its hold on the collector to the rest of the edit; a save that comes first (here a
+    change outside the data, a full build) takes it back, and the rest, when it runs, holds nothing more."""
+    assert gc.isenabled()
+    waiting: list[Any] = []
+    with session.edit_saved(RENAMED):
+        saved = SavedFiles({str(session.project / "data" / "tasks.yml")})
+        session.plugin.later = waiting.append  # type: ignore[method-assign]
+        assert session.plugin._preview_build(saved, partial(serve_build, session.project, session.site)).startswith(
+            "rebuilt 1 of"
+        )
+        assert not gc.isenabled()  # held for the rest of the edit
+        collector_during_build: list[bool] = []
+        other = SavedFiles({str(session.project / "mkdocs.yml")})
+        line = session.plugin._preview_build(other, lambda: collector_during_build.append(gc.isenabled()))  # type: ignore[arg-type]
+        assert line == "full rebuild: mkdocs.yml changed" and collector_during_build == [True]
+        waiting.pop()()  # the rest of the first edit, late: it finds the kept build gone
+        assert gc.isenabled()
+        session.plugin = serve_build(session.project, session.site)  # the full build the test left out
+
+
+def test_the_first_passs_hold_on_the_collector_is_let_go_when_the_rest_cannot_be_started(session: Session):
+    def no_thread(work: Any) -> None:
+        raise RuntimeError("can't start new thread")
+
+    with session.edit_saved(RENAMED):
+        session.plugin.later = no_thread  # type: ignore[method-assign]
+        saved = SavedFiles({str(session.project / "data" / "tasks.yml")})
+        with pytest.raises(RuntimeError):
+            session.plugin._preview_build(saved, partial(serve_build, session.project, session.site))  # type: ignore[arg-type]
+        assert gc.isenabled()
+
+
 def test_pages_waiting_for_their_link_check_keep_only_their_ids_past_a_bound(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ):

@@ -154,6 +154,7 @@ class KeptBuild:
     ahead: set[str] = field(default_factory=set)
     _documentation_pages: list[File] | None = field(default=None, repr=False)
     _page_urls: list[str] | None = field(default=None, repr=False)
+    _page_count: int | None = field(default=None, repr=False)
 
     def documentation_pages(self) -> list[File]:
         """The site's pages as the preview serves them, listed once (MkDocs goes through every file of the site
@@ -161,6 +162,12 @@ class KeptBuild:
         if self._documentation_pages is None:
             self._documentation_pages = self.files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
         return self._documentation_pages
+
+    def page_count(self) -> int:
+        """How many pages the site has, as MkDocs counts them (drafts left out), counted once."""
+        if self._page_count is None:
+            self._page_count = len(self.files.documentation_pages())
+        return self._page_count
 
     def page_urls(self) -> list[str]:
         """The URL of each of those pages, in their order (a property MkDocs computes at each read)."""
@@ -243,7 +250,7 @@ def rebuild_edited(
     kept.ahead |= built
     kept.pages.update({uri: pages[uri] for uri in built})
     kept.latest, kept.first_pass = validation.loaded, (validation, renderer)
-    return Rebuilt(sorted(built), len(kept.documentation_pages()), time.monotonic() - started, len(built))
+    return Rebuilt(sorted(built), kept.page_count(), time.monotonic() - started, len(built))
 
 
 def _edited_records(before: Catalogue, after: Catalogue) -> Iterator[tuple[str, int]]:
@@ -395,7 +402,7 @@ def rebuild(
     kept.signatures, kept.hand_written, kept.prints, kept.ahead = signatures, hand_written, prints, set()
     kept.plugin_state = plugin.state()
     changed = sorted(rewritten | moved)
-    return Rebuilt(changed, len(kept.documentation_pages()), time.monotonic() - started, len(rewritten))
+    return Rebuilt(changed, kept.page_count(), time.monotonic() - started, len(rewritten))
 
 
 def _plans_again(renderer: SiteRenderer, kept: KeptBuild, changed: set[Read]) -> tuple[dict[str, PagePlan], set[str]]:

@@ -134,6 +134,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     stashed: Stash | None = None
     #: Held while the preview rebuilds, in the build loop or after it (the rest of an edit).
     _preview_lock = threading.RLock()
+    #: The first pass's hold on the cycle collector, handed to the rest of its edit (`_finish`).
+    _handed_hold: _CollectorHold | None = None
 
     def sources(self, config: MkDocsConfig) -> list[Path]:
         """Every folder and file the site is made from, the configuration included."""
@@ -400,7 +402,11 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 
     def state(self) -> dict[str, Any]:
         """What the page events use of this plugin, as a build leaves it (the preview puts it back before an edit)."""
-        state = {name: value for name, value in vars(self).items() if name not in ("kept", "stashed", "config")}
+        state = {
+            name: value
+            for name, value in vars(self).items()
+            if name not in ("kept", "stashed", "config", "later", "_handed_hold")
+        }
         state.update(rendering=None, links=None, problems=[], progress=None)
         return state
 
@@ -435,31 +441,41 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         Returns the line it logged.
         """
         with self._preview_lock:
+            # The rest of the last edit has not started yet: it no longer holds the collector off for what follows
+            # (a full build, say), where it would only let garbage pile up.
+            if self._handed_hold is not None:
+                self._handed_hold.release()
+                self._handed_hold = None
             reason = self._why_full(server.take_changes())
             if reason is None:
                 kept = self.kept or (self.stashed.kept if self.stashed else None)
                 assert kept is not None
-                _hold_collector()  # until the rest of the edit is done (`_finish`), or it fails here
+                hold = _CollectorHold()  # until the rest of the edit is done (`_finish`), or it fails here
                 try:
                     rebuilt = rebuild_edited(self, kept, before_writing=self._unstash)
                 except InvalidData:
-                    _release_collector()
+                    hold.release()
                     if self.stashed is None:
                         self.stashed = Stash.of(kept)
                     full_build()
                     return "problems shown"
                 except FullBuild as why:
-                    _release_collector()
+                    hold.release()
                     reason = str(why)
                 except BaseException as err:  # never a broken preview: the full build says what is wrong, if anything
-                    _release_collector()
+                    hold.release()
                     if not isinstance(err, Exception):
                         raise
                     reason = f"the partial rebuild failed ({type(err).__name__}: {err})"
                 else:
-                    self.kept = kept
-                    line = self._rebuilt_line(rebuilt, "the rest follows")
-                    self.later(partial(self._finish, server, kept))
+                    try:
+                        self.kept = kept
+                        line = self._rebuilt_line(rebuilt, "the rest follows")
+                        self._handed_hold = hold
+                        self.later(partial(self._finish, server, kept, hold))
+                    except BaseException:
+                        hold.release()
+                        raise
                     return line
             line = f"full rebuild: {reason}"
             log.info(line)
@@ -468,14 +484,14 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             full_build()
             return line
 
-    def _finish(self, server: EventDrivenServer, kept: KeptBuild) -> None:
+    def _finish(self, server: EventDrivenServer, kept: KeptBuild, hold: _CollectorHold) -> None:
         """The work an edit's rebuild left for later; a failure asks the build loop for a full build. Once serve
         is stopping, the work stops, and says nothing: the site folder is being removed under it. The first pass's
-        hold on the cycle collector is released at the end."""
+        hold on the cycle collector is released at the end (if the next save has not released it)."""
         try:
             self._finish_holding(server, kept)
         finally:
-            _release_collector()
+            hold.release()
 
     def _finish_holding(self, server: EventDrivenServer, kept: KeptBuild) -> None:
 
@@ -702,6 +718,21 @@ def _release_collector() -> None:
         _collector_holds -= 1
         if _collector_holds == 0 and _collector_was_on:
             gc.enable()
+
+
+class _CollectorHold:
+    """One hold on the cycle collector, taken at once and released once, by whichever asks first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held = True
+        _hold_collector()
+
+    def release(self) -> None:
+        with self._lock:
+            if self._held:
+                self._held = False
+                _release_collector()
 
 
 @contextmanager
