@@ -16,7 +16,7 @@ from material.plugins.search.plugin import SearchPlugin
 from site_helpers import make_project
 
 import generator.engines.mkdocs_plugin as mkdocs_plugin
-from generator.engines.material_search import scrubbed, spare_search_scrub
+from generator.engines.material_search import scrubbed, speed_up_search_scrub
 from generator.engines.site import build_site, load_mkdocs_config
 
 
@@ -24,24 +24,24 @@ def _files(site: Path) -> dict[str, bytes]:
     return {str(path.relative_to(site)): path.read_bytes() for path in sorted(site.rglob("*")) if path.is_file()}
 
 
-def test_the_spared_handler_builds_the_site_materials_own_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_the_faster_handler_builds_the_site_materials_own_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     project = make_project(tmp_path / "project")
-    spared: list[bool] = []
+    faster: list[bool] = []
 
     def noting(config):
-        spared.append(spare_search_scrub(config))
-        return spared[-1]
+        faster.append(speed_up_search_scrub(config))
+        return faster[-1]
 
-    monkeypatch.setattr(mkdocs_plugin, "spare_search_scrub", noting)
-    build_site(project / "mkdocs.yml", tmp_path / "spared")
-    assert spared == [True]
-    monkeypatch.setattr(mkdocs_plugin, "spare_search_scrub", lambda config: False)
+    monkeypatch.setattr(mkdocs_plugin, "speed_up_search_scrub", noting)
+    build_site(project / "mkdocs.yml", tmp_path / "faster")
+    assert faster == [True]
+    monkeypatch.setattr(mkdocs_plugin, "speed_up_search_scrub", lambda config: False)
     build_site(project / "mkdocs.yml", tmp_path / "material")
-    spared_site, material_site = _files(tmp_path / "spared"), _files(tmp_path / "material")
-    assert spared_site.keys() == material_site.keys()
-    different = [name for name in spared_site if spared_site[name] != material_site[name]]
+    faster_site, material_site = _files(tmp_path / "faster"), _files(tmp_path / "material")
+    assert faster_site.keys() == material_site.keys()
+    different = [name for name in faster_site if faster_site[name] != material_site[name]]
     assert different == []
-    assert filecmp.cmp(tmp_path / "spared/search/search_index.json", tmp_path / "material/search/search_index.json")
+    assert filecmp.cmp(tmp_path / "faster/search/search_index.json", tmp_path / "material/search/search_index.json")
 
 
 @pytest.fixture
@@ -51,8 +51,8 @@ def search_config(tmp_path: Path):
 
 
 @pytest.fixture
-def spared_config(search_config):
-    assert spare_search_scrub(search_config)
+def faster_config(search_config):
+    assert speed_up_search_scrub(search_config)
     assert not hasattr(_handler(search_config), "__func__")  # replaced: no longer Material's bound method
     return search_config
 
@@ -90,17 +90,17 @@ PIECES = [
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(PIECES), max_size=12).map("".join))
-def test_the_spared_handler_leaves_each_page_and_the_index_as_materials_own_does(spared_config, content: str):
-    search_config = spared_config
-    spared = _handler(search_config)
+def test_the_faster_handler_leaves_each_page_and_the_index_as_materials_own_does(faster_config, content: str):
+    search_config = faster_config
+    faster = _handler(search_config)
     search = search_config.plugins["material/search"]
     search.on_config(search_config)  # its index, afresh
-    by_material, by_spared = _page(content), _page(content)
+    by_material, by_faster = _page(content), _page(content)
     SearchPlugin.on_page_context(search, {}, page=by_material, config=search_config, nav=None)
     material_entries = search.search_index.entries
     search.search_index.entries = []
-    spared({}, page=by_spared, config=search_config, nav=None)
-    assert by_spared.content == by_material.content
+    faster({}, page=by_faster, config=search_config, nav=None)
+    assert by_faster.content == by_material.content
     assert search.search_index.entries == material_entries
 
 
@@ -109,7 +109,7 @@ def test_another_materials_handler_is_left_alone(search_config, monkeypatch: pyt
         return None
 
     monkeypatch.setattr(SearchPlugin, "on_page_context", on_page_context)
-    assert not spare_search_scrub(search_config)
+    assert not speed_up_search_scrub(search_config)
 
 
 #: Material's own expression, as its handler's code holds it.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 Read = tuple[Any, ...]
@@ -24,24 +24,22 @@ WHOLE = "*"
 _reads: set[Read] | None = None
 
 
-@contextmanager
-def recording() -> Iterator[set[Read]]:
+def recording() -> AbstractContextManager[set[Read]]:
     """Notes every read of the data made inside the block, into the set it gives."""
-    global _reads
-    outer, _reads = _reads, set()
-    try:
-        yield _reads
-    finally:
-        _reads = outer
+    return _noting_into(set())
+
+
+def paused() -> AbstractContextManager[None]:
+    """No read noted inside the block, by any recording."""
+    return _noting_into(None)
 
 
 @contextmanager
-def paused() -> Iterator[None]:
-    """No read noted inside the block, by any recording."""
+def _noting_into(reads: Any) -> Iterator[Any]:
     global _reads
-    outer, _reads = _reads, None
+    outer, _reads = _reads, reads
     try:
-        yield
+        yield reads
     finally:
         _reads = outer
 

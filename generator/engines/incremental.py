@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,28 +153,23 @@ class KeptBuild:
     #: Pages a first pass built from data newer than `loaded`: the second pass renders them again whatever changed
     #: since `loaded` (a save that undoes the edit changes nothing since, but these pages show the edit).
     ahead: set[str] = field(default_factory=set)
-    _documentation_pages: list[File] | None = field(default=None, repr=False)
-    _page_urls: list[str] | None = field(default=None, repr=False)
-    _page_count: int | None = field(default=None, repr=False)
 
+    # Listed once (MkDocs goes through every file of the site for them): the same from one pass to the next, as a
+    # page added or removed is a full build.
+    @cached_property
     def documentation_pages(self) -> list[File]:
-        """The site's pages as the preview serves them, listed once (MkDocs goes through every file of the site
-        for them): the same from one pass to the next, as a page added or removed is a full build."""
-        if self._documentation_pages is None:
-            self._documentation_pages = self.files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
-        return self._documentation_pages
+        """The site's pages as the preview serves them."""
+        return self.files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
 
+    @cached_property
     def page_count(self) -> int:
-        """How many pages the site has, as MkDocs counts them (drafts left out), counted once."""
-        if self._page_count is None:
-            self._page_count = len(self.files.documentation_pages())
-        return self._page_count
+        """How many pages the site has, as MkDocs counts them (drafts left out)."""
+        return len(self.files.documentation_pages())
 
+    @cached_property
     def page_urls(self) -> list[str]:
-        """The URL of each of those pages, in their order (a property MkDocs computes at each read)."""
-        if self._page_urls is None:
-            self._page_urls = [file.page.url for file in self.documentation_pages() if file.page is not None]
-        return self._page_urls
+        """The URL of each served page, in their order (a property MkDocs computes at each read)."""
+        return [file.page.url for file in self.documentation_pages if file.page is not None]
 
 
 @dataclass
@@ -250,7 +246,7 @@ def rebuild_edited(
     kept.ahead |= built
     kept.pages.update({uri: pages[uri] for uri in built})
     kept.latest, kept.first_pass = validation.loaded, (validation, renderer)
-    return Rebuilt(sorted(built), kept.page_count(), time.monotonic() - started, len(built))
+    return Rebuilt(sorted(built), kept.page_count, time.monotonic() - started, len(built))
 
 
 def _edited_records(before: Catalogue, after: Catalogue) -> Iterator[tuple[str, int]]:
@@ -402,7 +398,7 @@ def rebuild(
     kept.signatures, kept.hand_written, kept.prints, kept.ahead = signatures, hand_written, prints, set()
     kept.plugin_state = plugin.state()
     changed = sorted(rewritten | moved)
-    return Rebuilt(changed, kept.page_count(), time.monotonic() - started, len(rewritten))
+    return Rebuilt(changed, kept.page_count, time.monotonic() - started, len(rewritten))
 
 
 def _plans_again(renderer: SiteRenderer, kept: KeptBuild, changed: set[Read]) -> tuple[dict[str, PagePlan], set[str]]:
@@ -583,7 +579,7 @@ class PageBuilder:
 
     def __init__(self, config: MkDocsConfig, kept: KeptBuild) -> None:
         self.config, self.kept = config, kept
-        self.doc_files = kept.documentation_pages()
+        self.doc_files = kept.documentation_pages
         self._by_uri = {file.src_uri: file for file in self.doc_files}
         self._in_nav = {id(page) for page in kept.nav.pages}
         self._tags = material_plugin(config, "tags")
@@ -727,7 +723,7 @@ class PageBuilder:
         kept = self.kept
         if self._tags is not None:  # in page order, as a clean build adds them
             data = self._tags.mappings.data
-            self._tags.mappings.data = {url: data[url] for url in kept.page_urls() if url in data}
+            self._tags.mappings.data = {url: data[url] for url in kept.page_urls if url in data}
         while self._aside:
             pending = self._aside[0].abs_dest_path
             os.replace(pending, pending.removesuffix(PENDING))
@@ -856,17 +852,16 @@ def serialise_indexes(kept: KeptBuild) -> None:
     """Every page's search entries and tags entry serialised now, as the search index and the tags export write
     them, while nothing waits (after the preview's full build): the first edit's pass then serialises only the
     pages it builds (0.2 s at 5,000 tasks)."""
-    config = kept.config
-    search, tags = material_plugin(config, "search"), _exported_tags(config)
-    if search is not None and search.config.enabled:
+    if _enabled_search(kept.config) is not None:
         _search_fragments(kept)
+    tags = _exported_tags(kept.config)
     if tags is not None:
         _tag_texts(tags, kept)
 
 
 def _write_search_index(config: MkDocsConfig, kept: KeptBuild) -> None:
-    search = material_plugin(config, "search")
-    if search is None or not search.config.enabled:
+    search = _enabled_search(config)
+    if search is None:
         return
     index = search.search_index
     # Material writes `json.dumps({"config": ..., "docs": entries}, separators=(",", ":"), default=str)`: the
@@ -900,6 +895,12 @@ def _search_fragments(kept: KeptBuild) -> list[str]:
 
 def _entry_json(entry: dict[str, Any]) -> str:
     return json.dumps(entry, separators=(",", ":"), default=str)
+
+
+def _enabled_search(config: MkDocsConfig) -> Any:
+    """Material's search plugin, where it is on; else None."""
+    search = material_plugin(config, "search")
+    return search if search is not None and search.config.enabled else None
 
 
 def _exported_tags(config: MkDocsConfig) -> Any:

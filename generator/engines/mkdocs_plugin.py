@@ -47,7 +47,7 @@ from generator.engines.incremental import (
     rebuild_edited,
     serialise_indexes,
 )
-from generator.engines.material_search import spare_search_scrub
+from generator.engines.material_search import speed_up_search_scrub
 from generator.engines.preview import EventDrivenServer
 from generator.engines.raw_blocks import put_back, set_aside
 from generator.engines.site import offline_enabled
@@ -171,7 +171,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         self.abbreviations = Abbreviations(self.loaded.catalogue)
         self.copyright = config.copyright
         self.offline = offline_enabled(config)
-        spare_search_scrub(config)
+        speed_up_search_scrub(config)
         # While serving, the downloads' writer is kept for the edits to come (it keeps each record's rows).
         self.exporter = Exporter()
         self.extras = site_extras(self.loaded.catalogue, config.copyright, offline=self.offline, exporter=self.exporter)
@@ -452,20 +452,19 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                 assert kept is not None
                 hold = _CollectorHold()  # until the rest of the edit is done (`_finish`), or it fails here
                 try:
-                    rebuilt = rebuild_edited(self, kept, before_writing=self._unstash)
+                    try:
+                        rebuilt = rebuild_edited(self, kept, before_writing=self._unstash)
+                    except BaseException:
+                        hold.release()  # no rest follows: what does (a full build) runs with the collector on
+                        raise
                 except InvalidData:
-                    hold.release()
                     if self.stashed is None:
                         self.stashed = Stash.of(kept)
                     full_build()
                     return "problems shown"
                 except FullBuild as why:
-                    hold.release()
                     reason = str(why)
-                except BaseException as err:  # never a broken preview: the full build says what is wrong, if anything
-                    hold.release()
-                    if not isinstance(err, Exception):
-                        raise
+                except Exception as err:  # never a broken preview: the full build says what is wrong, if anything
                     reason = f"the partial rebuild failed ({type(err).__name__}: {err})"
                 else:
                     try:
@@ -494,7 +493,6 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             hold.release()
 
     def _finish_holding(self, server: EventDrivenServer, kept: KeptBuild) -> None:
-
         def superseded() -> bool:
             return server.changes_waiting() or server.stopping()
 
