@@ -14,7 +14,6 @@ import hashlib
 import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from generator.engines.incremental import (
     PageBuilder,
     Superseded,
     check_rebuilt_links,
+    edit_link_offset,
     rebuild,
     rebuild_edited,
 )
@@ -608,60 +608,83 @@ def test_an_edit_that_takes_away_an_id_a_page_links_to_is_a_broken_link_though_i
             check_rebuilt_links(kept)
 
 
-def test_a_line_added_above_the_records_moves_their_edit_links_and_nothing_else(session: Session):
+@contextmanager
+def line_added_above_the_records(session: Session) -> Iterator[KeptBuild]:
+    """A comment saved above the tasks, which moves every task down a line; the data and the site go back after."""
     tasks = session.project / "data" / "tasks.yml"
-    text = tasks.read_text(encoding="utf-8")
-    first, rest = text.split("\n", 1)
+    first, rest = tasks.read_text(encoding="utf-8").split("\n", 1)
     tasks.write_text(f"{first}\n# a comment a contributor added\n{rest}", encoding="utf-8")
     try:
         assert session.plugin.kept is not None
-        rebuilt = rebuild(session.plugin, session.plugin.kept)
+        yield session.plugin.kept
+    finally:
+        session.save(session.base)
+        session.update()
+
+
+def test_a_line_added_above_the_records_moves_their_edit_links_and_nothing_else(session: Session):
+    with line_added_above_the_records(session) as kept:
+        assert {task: kept.pages[f"tasks/{task}.md"].origin.line for task in TASKS} == {100: 3, 200: 9, 300: 19}
+        rebuilt = rebuild(session.plugin, kept)
         assert set(rebuilt.pages) == {f"tasks/{task}.md" for task in TASKS}
         assert rebuilt.converted == 0  # the pages are the same but for the line their edit link names
         page = (session.site / "tasks" / "100" / "index.html").read_text(encoding="utf-8")
-        assert "/edit/main/data/tasks.yml#L4" in page  # it was on line 3
+        assert "/edit/main/data/tasks.yml#L4" in page  # written over "#L3"
+        page = (session.site / "tasks" / "200" / "index.html").read_text(encoding="utf-8")
+        assert "/edit/main/data/tasks.yml#L10" in page  # a digit longer: the page copied, the copy moved over it
+        assert not list(session.site.rglob("*" + PENDING))
         assert digest(session.site) == session.clean_digest()
-    finally:
-        session.save(session.base)
-        session.update()
 
 
-def test_a_failure_while_relinked_copies_are_moved_leaves_no_copy_and_the_next_pass_mends_the_site(
+def test_a_failure_while_edit_links_are_changed_leaves_the_others_changed_and_the_next_pass_mends_the_site(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ):
-    """The copies whose edit link moved are moved into place by a few threads: one failing, the others still
-    finish, none is left beside its page, and the next pass builds what it could not relink."""
-    tasks = session.project / "data" / "tasks.yml"
-    text = tasks.read_text(encoding="utf-8")
-    first, rest = text.split("\n", 1)
-    tasks.write_text(f"{first}\n# a comment a contributor added\n{rest}", encoding="utf-8")
-    moves: list[str] = []
-    replace = os.replace
-    lock = threading.Lock()
+    """Each moved edit link is written over the old one, in its page: one write failing, the others are still
+    made, and the next pass changes what it could not."""
+    writes: list[bytes] = []
+    pwrite = os.pwrite
 
-    def failing(source, target):
-        if str(source).endswith(incremental.PENDING):
-            with lock:
-                moves.append(str(target))
-                fail = len(moves) == 2
-            if fail:
-                raise OSError(28, "No space left on device")
-        replace(source, target)
+    def failing(descriptor, data, offset):
+        writes.append(data)
+        if len(writes) == 2:
+            raise OSError(28, "No space left on device")
+        return pwrite(descriptor, data, offset)
 
-    try:
-        kept = session.plugin.kept
-        assert kept is not None
-        monkeypatch.setattr(incremental.os, "replace", failing)
+    with line_added_above_the_records(session) as kept:
+        monkeypatch.setattr(incremental.os, "pwrite", failing)
         with pytest.raises(OSError, match="No space left"):
             rebuild(session.plugin, kept)
         monkeypatch.undo()
-        assert len(moves) == len(TASKS)  # every copy's move was tried, the failed one's too
-        assert not list(session.site.rglob("*" + incremental.PENDING))
+        # Every link that stays as long was written over the old one, after the failed write too (task 200's, on
+        # line 9, gains a digit: its page is copied and the copy moved over it).
+        assert len(writes) == len(TASKS) - 1
+        assert all(re.fullmatch(rb"https://\S+/edit/main/data/tasks\.yml#L\d+", data) for data in writes)
+        assert digest(session.site) != session.clean_digest()
         rebuild(session.plugin, kept)
         assert digest(session.site) == session.clean_digest()
-    finally:
-        session.save(session.base)
-        session.update()
+
+
+def test_an_edit_links_offset_counts_bytes_as_mkdocs_writes_them_and_is_none_where_the_link_is_not_alone():
+    html = "é\ud800<a href='https://x/e#L9'>x</a>"  # two bytes, then a character written as "&#55296;"
+    assert edit_link_offset(html, "https://x/e#L9") == 2 + len("&#55296;") + len("<a href='")
+    assert edit_link_offset(html + "https://x/e#L9", "https://x/e#L9") is None
+    assert edit_link_offset(html, "https://x/e#L8") is None and edit_link_offset(html, None) is None
+
+
+def test_an_edit_link_not_where_its_build_wrote_it_is_found_in_the_page(session: Session):
+    """Where each page's build wrote its edit link is only a hint: wrong, the link is looked for in the page."""
+    with line_added_above_the_records(session) as kept:
+        for task in TASKS:  # as built, each offset is where the page's bytes hold its link
+            at, address = (
+                session.plugin.edit_link_at[f"tasks/{task}.md"],
+                kept.files.get_file_from_path(f"tasks/{task}.md").page.edit_url.encode(),
+            )
+            assert (session.site / "tasks" / str(task) / "index.html").read_bytes()[at : at + len(address)] == address
+        session.plugin.edit_link_at.update({f"tasks/{task}.md": 7 for task in TASKS})
+        kept.plugin_state["edit_link_at"] = session.plugin.edit_link_at
+        rebuilt = rebuild(session.plugin, kept)
+        assert rebuilt.converted == 0
+        assert digest(session.site) == session.clean_digest()
 
 
 def test_an_invalid_edit_shows_its_problems_and_the_next_valid_save_updates_the_last_good_site(session: Session):
@@ -725,41 +748,33 @@ def test_a_carriage_return_in_what_frames_a_page_stays_when_only_its_content_is_
         assert b"\r" in (state.site / "roles" / "support" / "index.html").read_bytes()
 
 
-def test_a_save_while_edit_links_change_in_copies_leaves_no_copy_and_every_served_page_as_it_was(
+def test_a_save_while_edit_links_move_leaves_no_copy_and_every_served_page_as_it_was(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ):
-    """A line added above the records moves every later record's edit link: their pages are copied with the new
-    line while the pass renders the pages the same save changed otherwise (here an option's summary, which no task
-    page shows). A newer save that stops the pass leaves no copy behind and no served page changed; the next pass
-    does it all."""
-    tasks, options = session.project / "data" / "tasks.yml", session.project / "data" / "options.yml"
-    tasks_text, options_text = tasks.read_text(encoding="utf-8"), options.read_text(encoding="utf-8")
-    first, rest = tasks_text.split("\n", 1)
-    tasks.write_text(f"{first}\n# a comment a contributor added\n{rest}", encoding="utf-8")
+    """A line added above the records moves every later record's edit link, while the pass renders the pages the
+    same save changed otherwise (here an option's summary, which no task page shows). A newer save that stops the
+    pass leaves no copy behind and no served page changed; the next pass does it all."""
+    options = session.project / "data" / "options.yml"
+    options_text = options.read_text(encoding="utf-8")
     assert "summary: The team does the work." in options_text
     options.write_text(options_text.replace("The team does the work.", "The team does it all."), encoding="utf-8")
     try:
-        kept = session.plugin.kept
-        assert kept is not None
-        before = digest(session.site)
-        built: list[str] = []
-        relinked: list[str] = []
-        build, relink = PageBuilder.build, PageBuilder.relink
-        monkeypatch.setattr(PageBuilder, "build", lambda self, uri, page: (built.append(uri), build(self, uri, page)))
-        monkeypatch.setattr(
-            PageBuilder, "relink", lambda self, plugin, moved: (relinked.extend(moved), relink(self, plugin, moved))
-        )
-        with pytest.raises(Superseded):
-            rebuild(session.plugin, kept, superseded=lambda: len(built) >= 1)
-        monkeypatch.undo()
+        with line_added_above_the_records(session) as kept:
+            before = digest(session.site)
+            built: list[str] = []
+            build = PageBuilder.build
+            monkeypatch.setattr(
+                PageBuilder, "build", lambda self, uri, page: (built.append(uri), build(self, uri, page))
+            )
+            with pytest.raises(Superseded):
+                rebuild(session.plugin, kept, superseded=lambda: len(built) >= 1)
+            monkeypatch.undo()
 
-        assert {f"tasks/{task}.md" for task in TASKS} <= set(relinked)  # begun beside the rendering
-        assert digest(session.site) == before
-        assert not [path for path in session.site.rglob("*") if path.name.endswith(PENDING)]
-        rebuilt = rebuild(session.plugin, kept)
-        assert {f"tasks/{task}.md" for task in TASKS} <= set(rebuilt.pages)
-        assert digest(session.site) == session.clean_digest()
+            assert digest(session.site) == before
+            assert not [path for path in session.site.rglob("*") if path.name.endswith(PENDING)]
+            rebuilt = rebuild(session.plugin, kept)
+            assert {f"tasks/{task}.md" for task in TASKS} <= set(rebuilt.pages)
+            assert digest(session.site) == session.clean_digest()
     finally:
         options.write_text(options_text, encoding="utf-8")
-        session.save(session.base)
         session.update()

@@ -31,6 +31,7 @@ Whatever it cannot do raises `FullBuild`, with the reason, and the caller builds
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -39,7 +40,6 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -340,10 +340,6 @@ def rebuild(
             pages[uri] = replace(before, origin=renderer.origin_of(*shows))  # lines may have moved
         else:
             pages[uri] = before
-    # Pages not rendered again whose record only moved down its file: their edit links are changed in copies of
-    # them while the others render (each the work of a file read and written, thousands after a line added near
-    # the top of the tasks file).
-    moved_alone = {uri: page for uri, page in pages.items() if page.origin != kept.pages[uri].origin}
     builder = PageBuilder(config, kept)
     # MkDocs builds each page as it comes, while the others are rendered on the other core (where there is one
     # and the pages are worth a process), the longest first (the runbooks, the catalogue: a page's cost goes with
@@ -354,7 +350,6 @@ def rebuild(
     processes = 1 if len(wanted) >= RENDERED_APART and (os.cpu_count() or 1) > 1 else 0
     plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map  # what the page events read
     with builder.building(), Rendering(renderer, processes, plans=wanted) as rendering:
-        builder.relink(plugin, moved_alone)
         rendered = rendering.ready()  # as each page comes, from the other process or from this one
         while not superseded():
             try:
@@ -372,7 +367,7 @@ def rebuild(
             raise Superseded  # the last moment: the lines below change the site served
         rewritten = {file.src_uri for file in builder.built}
         moved = {uri for uri, page in pages.items() if page.origin != kept.pages[uri].origin} - rewritten
-        builder.relink(plugin, {uri: pages[uri] for uri in moved - moved_alone.keys()})
+        builder.relink(plugin, {uri: pages[uri] for uri in moved})
         hand_written = plugin.resolved_hand_written(config, kept.files)
         # Hand-written pages whose links changed, and pages whose edit link could not be changed in place.
         also = {uri for uri, markdown in hand_written.items() if kept.hand_written.get(uri) != markdown}
@@ -459,19 +454,62 @@ def _markdown_changed(page: Page, kept: KeptBuild) -> bool:
 _ESCAPED = re.compile(r"[&<>\"']")
 
 
-def _relinked_copy(change: tuple[Path, bytes, bytes]) -> bool | None:
-    """A copy of the page beside it (its pending file) with its edit link changed: True once written, None where the
-    page has no edit link (nothing to change), False where it is missing or holds the old address more than once."""
-    path, old, new = change
+def edit_link_offset(html: str, edit_url: str | None) -> int | None:
+    """Where the page's edit link starts in the page as MkDocs writes it (UTF-8, characters it cannot write as
+    references), in bytes; None where the address is not in it exactly once (which one is the link is not known)."""
+    if not edit_url:
+        return None
+    at = html.find(edit_url)
+    if at < 0 or html.find(edit_url, at + 1) >= 0:
+        return None
+    head = html[:at]
+    return at if head.isascii() else len(head.encode("utf-8", errors="xmlcharrefreplace"))
+
+
+@dataclass
+class _Relink:
+    """A page whose edit link alone changes: its record moved in its file (a line added above it)."""
+
+    file: File
+    page: Page
+    old: bytes
+    new: bytes
+    #: Where the old address starts in the page served: where its build left it, then as found.
+    at: int | None
+    #: Whether a copy of the page with the new address waits beside it (an address of another length).
+    copied: bool = False
+
+
+def _found_once(path: Path, old: bytes, at: int | None) -> int | bool | None:
+    """Where `old` starts in the page: at `at` if it is there (the page's build wrote it there, once), else where
+    the page holds it once; None where it does not hold it (nothing to change), False where it holds it more than
+    once or cannot be read."""
     try:
-        html = path.read_bytes()
+        with open(path, "rb") as page:
+            if at is not None:
+                page.seek(at)
+                if page.read(len(old)) == old:
+                    return at
+                page.seek(0)
+            html = page.read()
     except OSError:
         return False
     found = html.count(old)
-    if found == 1:
-        path.with_name(path.name + PENDING).write_bytes(html.replace(old, new))
-        return True
-    return None if found == 0 else False
+    return html.find(old) if found == 1 else (None if found == 0 else False)
+
+
+def _relinked_in_place(path: str, relink: _Relink) -> None:
+    """The page's edit link changed where it is (an address of the same length): a few bytes written over as many,
+    where the old address still is."""
+    assert relink.at is not None
+    descriptor = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        if os.pread(descriptor, len(relink.old), relink.at) != relink.old:
+            raise OSError(errno.ESTALE, "the page's edit link is no longer where it was", path)
+        if os.pwrite(descriptor, relink.new, relink.at) != len(relink.new):
+            raise OSError(errno.EIO, "the page's edit link was written in part", path)
+    finally:
+        os.close(descriptor)
 
 
 def _same_frame(plugin: PlaybookPlugin, kept: KeptBuild, renderer: SiteRenderer) -> None:
@@ -591,11 +629,10 @@ class PageBuilder:
         self.built: list[File] = []
         #: The pages whose destination is their pending file, not the served one, until it is moved over it.
         self._aside: deque[File] = deque()
-        #: Pages whose edit link is changed in a copy (`relink`): what each becomes, and the copies being written.
-        self._relinks: list[tuple[File, Page, str, Future[bool | None]]] = []
-        self._relinking: ThreadPoolExecutor | None = None
-        #: Of those, the pages whose copy must be moved over them, and the pages to build instead.
-        self._copies: deque[tuple[File, Page, str, bool]] = deque()
+        #: Pages whose edit link alone changes (`relink`); once found in each page (`relinked`), those to change at
+        #: `commit`, and those to build instead.
+        self._relinks: list[_Relink] = []
+        self._found: deque[_Relink] = deque()
         self._not_relinked: set[str] = set()
         self._post_page_passive = all(
             getattr(getattr(handler, "__self__", None), "post_page_leaves_html_alone", False)
@@ -683,10 +720,11 @@ class PageBuilder:
         return True
 
     def relink(self, plugin: PlaybookPlugin, moved: dict[str, Page]) -> None:
-        """Begins to change, in a copy of each page as built, the edit link of these pages, whose Markdown is the
-        same but whose record moved in its file (a line added above it). A few threads write the copies (they
-        wait on the system, not on Python); `relinked` waits for them, `commit` moves them into place."""
+        """Notes the pages whose edit link alone changes: their Markdown is the same, but their record moved in its
+        file (a line added above it). `relinked` finds the link in each page, `commit` changes it."""
         config = self.config
+        # Where each page's build wrote its edit link counts only where no later handler can have moved it.
+        known = plugin.edit_link_at if self._post_page_passive else {}
         for uri, page in moved.items():
             file = self.kept.files.get_file_from_path(uri)
             assert file is not None and file.page is not None
@@ -695,28 +733,29 @@ class PageBuilder:
             if not old or not new or _ESCAPED.search(old + new):
                 self._not_relinked.add(uri)
                 continue
-            if self._relinking is None:
-                self._relinking = ThreadPoolExecutor(max_workers=4, thread_name_prefix="playbook-relink")
-            change = (Path(file.abs_dest_path), old.encode("utf-8"), new.encode("utf-8"))
-            self._relinks.append((file, page, new, self._relinking.submit(_relinked_copy, change)))
+            self._relinks.append(_Relink(file, page, old.encode("utf-8"), new.encode("utf-8"), known.get(uri)))
 
     def relinked(self) -> set[str]:
-        """Waits for the copies `relink` began; returns the pages whose edit link could not be changed safely
-        (the old address is not there exactly once, as written), to be built instead."""
-        for file, page, new, copied in self._relinks:
-            done = copied.result()
-            if done is False:
-                self._not_relinked.add(file.src_uri)
-            else:
-                self._copies.append((file, page, new, bool(done)))
-        self._relinks = []
-        self._stop_relinking()
-        return self._not_relinked
+        """Finds the old edit link in each page noted by `relink`; returns the pages where it cannot be changed
+        safely (the old address is not there exactly once, as written), to be built instead. Where the new address
+        is longer or shorter, a copy of the page with it is written beside the page, to be moved over it.
 
-    def _stop_relinking(self) -> None:
-        if self._relinking is not None:
-            self._relinking.shutdown(wait=True)
-            self._relinking = None
+        After a line added near the top of the tasks file, thousands of pages: where each build wrote its link is
+        known (`edit_link_offset`), and a few bytes read there find it."""
+        for relink in self._relinks:
+            path = Path(relink.file.abs_dest_path)
+            relink.at = found = _found_once(path, relink.old, relink.at)
+            if found is False:
+                self._not_relinked.add(relink.file.src_uri)
+                continue
+            self._found.append(relink)  # listed before a copy is begun: `abandon` removes it, however far it got
+            if found is not None and len(relink.new) != len(relink.old):
+                relink.copied = True
+                html = path.read_bytes()
+                relinked = html[:found] + relink.new + html[found + len(relink.old) :]
+                path.with_name(path.name + PENDING).write_bytes(relinked)
+        self._relinks = []
+        return self._not_relinked
 
     def commit(self) -> dict[str, OldPage]:
         """Every page built moved over the served one, and every copy of a page relinked; returns `old_pages`."""
@@ -728,8 +767,8 @@ class PageBuilder:
             pending = self._aside[0].abs_dest_path
             os.replace(pending, pending.removesuffix(PENDING))
             self._aside.popleft().__dict__.pop("abs_dest_path", None)
-        if self._copies:
-            self._move_copies()
+        if self._found:
+            self._change_edit_links()
         log_level = self.config.validation.links.anchors
         for file in self.built:
             assert file.page is not None
@@ -738,27 +777,26 @@ class PageBuilder:
         kept.index_stale = kept.index_stale or bool(self.built)
         return self.old_pages
 
-    def _move_copies(self) -> None:
-        """The relinked copies moved over their pages by a few threads (thousands of moves after a line added near
-        the top of the tasks file, each waiting on the file system, not on Python). Should one fail, the others are
-        still waited for; those not moved stay listed (`abandon` removes them), and the first failure is raised."""
-        copies = list(self._copies)
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="playbook-move") as pool:
-            moves = [
-                pool.submit(os.replace, file.abs_dest_path + PENDING, file.abs_dest_path) if copied else None
-                for file, _, _, copied in copies  # else the page has no edit link: nothing to change in it
-            ]
+    def _change_edit_links(self) -> None:
+        """The edit links found by `relinked` changed: each in place, or its page's copy moved over it. Should one
+        fail, the others are still changed; those not changed stay listed (`abandon` removes their copies), and the
+        first failure is raised."""
         failures: list[BaseException] = []
-        left: deque[tuple[File, Page, str, bool]] = deque()
-        for copy, move in zip(copies, moves, strict=True):
-            file, page, new, _ = copy
-            failure = move.exception() if move is not None else None
-            if failure is not None:
+        left: deque[_Relink] = deque()
+        for relink in self._found:
+            path = relink.file.abs_dest_path
+            try:
+                if relink.copied:
+                    os.replace(path + PENDING, path)
+                elif relink.at is not None:  # else the page has no edit link: nothing to change in it
+                    _relinked_in_place(path, relink)
+            except OSError as failure:
                 failures.append(failure)
-                left.append(copy)
+                left.append(relink)
             else:
-                file.page.edit_url, file.origin = new, page.origin  # type: ignore[attr-defined,union-attr]
-        self._copies = left
+                relink.file.page.edit_url = relink.new.decode("utf-8")  # type: ignore[union-attr]
+                relink.file.origin = relink.page.origin  # type: ignore[attr-defined]
+        self._found = left
         if failures:
             raise failures[0]
 
@@ -770,12 +808,11 @@ class PageBuilder:
                 os.remove(file.abs_dest_path)
             file.__dict__.pop("abs_dest_path", None)
         self._aside.clear()
-        self._stop_relinking()  # the copies being written are finished first, then removed
-        copies = [file for file, _, _, _ in self._relinks] + [file for file, _, _, copied in self._copies if copied]
-        for file in copies:
-            with suppress(OSError):
-                os.remove(file.abs_dest_path + PENDING)
-        self._relinks, self._copies = [], deque()
+        for relink in self._found:
+            if relink.copied:
+                with suppress(OSError):
+                    os.remove(relink.file.abs_dest_path + PENDING)
+        self._relinks, self._found = [], deque()
         self.kept.index_stale = self.kept.index_stale or bool(self.built)
 
 

@@ -42,6 +42,7 @@ from generator.engines.incremental import (
     Superseded,
     check_rebuilt_links,
     convert_once,
+    edit_link_offset,
     material_plugin,
     rebuild,
     rebuild_edited,
@@ -155,6 +156,9 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         #: The hand-written pages' Markdown with their [[kind:id]] links resolved, and each page's search entries.
         self.hand_written_markdown: dict[str, str] = {}
         self.search_entries: dict[str, list[dict[str, Any]]] = {}
+        #: While serving, where each generated page's edit link starts in the page written, in bytes: a line added
+        #: above a record changes only that link's line, which the preview then writes in place (`PageBuilder`).
+        self.edit_link_at: dict[str, int] = {}
         self.problems: list[Problem] = []
         #: Raw HTML blocks of a page kept out of Markdown's parser, by page, until its HTML is made.
         self.set_aside: dict[str, list[str]] = {}
@@ -341,6 +345,12 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             self.progress("writing pages", self.pages_written, self.pages_total)
         if self.links is not None:
             self.links.add(page.file.dest_uri)
+        if self.serving and isinstance(page.file, RenderedFile):
+            at = edit_link_offset(output, page.edit_url)
+            if at is None:
+                self.edit_link_at.pop(page.file.src_uri, None)
+            else:
+                self.edit_link_at[page.file.src_uri] = at
         return output
 
     @event_priority(-50)  # after the search index is written, before the offline plugin (-100) inlines it
