@@ -47,6 +47,9 @@ class LoadedData:
     problems: list[Problem] = field(default_factory=list)
     #: Collections whose file could not be read: references into them cannot be judged.
     unavailable: set[str] = field(default_factory=set)
+    #: Whether the checks across records found nothing (generator.data.integrity): the next load of the folder,
+    #: after a save, is then checked only where its changed records can break a rule.
+    consistent: bool = False
 
     def locate(self, collection: str, index: int, subpath: tuple[Any, ...] = (), *, key: bool = False) -> Problem:
         """A Problem skeleton (path, line, column) for a field of the index-th record of a collection."""

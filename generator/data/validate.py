@@ -37,12 +37,12 @@ def validate_data(
 
     With `max_age_days`, source pages not reviewed within that many days (before `today`) give warnings. With
     `previous` (the last load of the same folder, as the live preview keeps it), the files whose bytes did not
-    change are neither parsed nor checked against their schema again; the checks across records run whole, as
-    any edit can break them (they take a fifth of a validation). With `positions`, each file's positions are
-    found as it is parsed (the preview's next edit needs them).
+    change are neither parsed nor checked against their schema again, and where the last load broke no rule
+    across records, those rules are checked only where the changed records can break them. With `positions`,
+    each file's positions are found as it is parsed (the preview's next edit needs them).
     """
     loaded = load_data(data_dir, previous, positions=positions)
-    problems = _one_per_place([loaded.problems, check_schemas(loaded), check_integrity(loaded)])
+    problems = _one_per_place([loaded.problems, check_schemas(loaded), check_integrity(loaded, previous)])
     if max_age_days is not None and "source_pages" not in loaded.unavailable:
         problems += stale_sources(loaded, max_age_days, today or datetime.date.today())
     return Validation(loaded, sorted(_fold_knock_ons(problems)))
