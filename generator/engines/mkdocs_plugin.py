@@ -172,6 +172,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             config.nav = None  # the one page there is
             return config
         self.edit_bases: dict[Path, str | None] = {}
+        self.data_edit_bases: dict[str, str | None] = {}
         self.abbreviations = Abbreviations(self.loaded.catalogue)
         self.copyright = config.copyright
         self.offline = offline_enabled(config)
@@ -584,16 +585,25 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 
     def edit_url_of(self, config: MkDocsConfig, origin: Origin | None) -> str | None:
         """The edit link of a generated page: its record's data file, at the record's line."""
-        data_file = Path(self.config.data_dir) / Path(origin.file).name if origin else None
-        return self._edit_url(config, data_file, origin.line if origin else None)
+        if origin is None:
+            return None
+        # Thousands of pages share a dozen data files: each file's link is found once, by the name the page gives
+        # (a path's parsing cost more than all the rest, twice a page when a line added moves thousands of links).
+        if origin.file not in self.data_edit_bases:
+            data_file = Path(self.config.data_dir) / Path(origin.file).name
+            self.data_edit_bases[origin.file] = self._edit_base_of(config, data_file)
+        return self._at_line(self.data_edit_bases[origin.file], origin.line)
 
     def _edit_url(self, config: MkDocsConfig, source: Path | None, line: int | None) -> str | None:
         """The edit link of a file of the repository outside the docs folder, at a line where the host can."""
-        if source is None:
-            return None
-        if source not in self.edit_bases:  # thousands of pages share a dozen data files
+        return self._at_line(self._edit_base_of(config, source), line) if source is not None else None
+
+    def _edit_base_of(self, config: MkDocsConfig, source: Path) -> str | None:
+        if source not in self.edit_bases:
             self.edit_bases[source] = self._edit_base(config, source)
-        base = self.edit_bases[source]
+        return self.edit_bases[source]
+
+    def _at_line(self, base: str | None, line: int | None) -> str | None:
         if base is None:
             return None
         anchor = self.config.edit_line_anchor.format(line=line) if line and self.config.edit_line_anchor else ""
