@@ -159,12 +159,24 @@ ROW_EDITS = [
 ]
 
 
-@pytest.mark.parametrize("page", ["catalogue.md", "runbooks/sources/mail.md", "runbooks/roles/support.md"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "catalogue.md",
+        "runbooks/sources/mail.md",
+        "runbooks/roles/support.md",
+        "sources/mail.md",
+        "roles/support.md",
+        "stages/prepare.md",
+        "tasks/index.md",
+    ],
+)
 def test_rows_written_from_what_was_kept_are_those_written_afresh_after_each_edit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
 ):
-    """Steps and catalogue rows are kept by everything they show: after each edit, the page written with the rows
-    kept is the page written with none kept, and it notes the same reads of the data (the preview's index)."""
+    """Steps, catalogue rows and listing cells are kept by everything they show: after each edit, the page written
+    with the rows kept is the page written with none kept, and it notes the same reads of the data (the preview's
+    index)."""
     data = tmp_path / "data"
     shutil.copytree(MINIMAL, data)
 

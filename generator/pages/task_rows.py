@@ -77,7 +77,7 @@ class RunbookSteps:
         self._links: dict[tuple[str, Any], str] = {}
         self._stand_ins: dict[tuple[str, str], tuple[tuple[bool, str], ...]] = {}
         #: Links are relative: pages in one folder write them alike.
-        self._folder = linker.from_uri.rpartition("/")[0]
+        self.folder = linker.from_uri.rpartition("/")[0]
 
     def __call__(
         self,
@@ -113,7 +113,7 @@ class RunbookSteps:
         # what the page shows), links already written: a step written before, on any page, is written alike.
         shown = (
             self.text.serial,  # not the converter itself: the key goes to other processes, and back
-            self._folder,
+            self.folder,
             task["id"],
             task["title"],
             bool(task.get("optional")),
@@ -317,39 +317,63 @@ class TaskTable:
         if unknown or len(columns) != len(headers):
             raise ValueError(f"a task table's columns must be {len(headers)} of {sorted(COLUMNS)}: {columns}")
         head = "".join(f"<th>{self.text(escape_markdown(header))}</th>\n" for header in headers)
-        rows = [
-            "<tr>\n"
-            + "".join(f"<td>{self._cell(column, task, number, source)}</td>\n" for column in columns)
-            + "</tr>\n"
-            for number, task in enumerate(tasks, start=first)
-        ]
+        rows = []
+        for number, task in enumerate(tasks, start=first):
+            task = opened(task)
+            cells = "".join(f"<td>{self._cell(column, task, number, source)}</td>\n" for column in columns)
+            rows.append(f"<tr>\n{cells}</tr>\n")
         return Markdown(f"<table>\n<thead>\n<tr>\n{head}</tr>\n</thead>\n<tbody>\n{''.join(rows)}</tbody>\n</table>")
 
     def _cell(self, column: str, task: Record, number: int, source: str | None) -> str:
-        row, link = _Row(self.text), self._steps.link
+        """A cell's HTML, kept by everything it shows (the links as written): a stage edit moves a task's row to
+        other pages of its listings, and every row after it one page on, each written as it was."""
+        link = self._steps.link
         if column == "number":
-            row.text(str(number))
+            shown: Any = number
+        elif column == "task":
+            shown = task["id"]
+        elif column == "title":
+            shown = task["title"]
+        elif column == "title_flags":
+            shown = (task["title"], bool(task.get("optional")), bool(task.get("if_applicable")))
+        elif column == "owner":
+            shown = (link("roles", task["owner"]), self.only(task["owner"]))
+        elif column == "owner_for_source":
+            stand_in = self._steps.stand_in_links(task["owner"], source) if source is not None else ()
+            shown = (link("roles", task["owner"]), stand_in)
+        elif column == "stage":
+            shown = link("migration_stages", task["stage"])
+        else:  # sources
+            shown = tuple(link("migration_sources", source_id) for source_id in task.get("sources") or [])
+        key = (TaskTable, self.text.serial, self._steps.folder, column, task["id"], shown)
+        written = _STEP_TEXTS.get(key)
+        return written if written is not None else _keep(key, self._written(column, task, shown))
+
+    def _written(self, column: str, task: Record, shown: Any) -> str:
+        row = _Row(self.text)
+        if column == "number":
+            row.text(str(shown))
         elif column == "task":
             row.tag(self._task_link(task))
-        elif column in ("title", "title_flags"):
-            row.text(escape_markdown(task["title"]))
-            if column == "title_flags":
-                row.flags(task.get("optional"), task.get("if_applicable"))
+        elif column == "title":
+            row.text(escape_markdown(shown))
+        elif column == "title_flags":
+            row.text(escape_markdown(shown[0]))
+            row.flags(shown[1], shown[2])
         elif column == "owner":
-            row.tag(link("roles", task["owner"]))
-            row.text(self.only(task["owner"]))
+            row.tag(shown[0])
+            row.text(shown[1])
         elif column == "owner_for_source":
-            row.tag(link("roles", task["owner"]))
-            row.stand_in(self._steps.stand_in_links(task["owner"], source) if source is not None else ())
+            row.tag(shown[0])
+            row.stand_in(shown[1])
         elif column == "stage":
-            row.tag(link("migration_stages", task["stage"]))
+            row.tag(shown)
         else:  # sources
-            sources = task.get("sources") or []
-            for position, source_id in enumerate(sources):
+            for position, source_link in enumerate(shown):
                 if position:
                     row.text(", ")
-                row.tag(link("migration_sources", source_id))
-            if not sources:
+                row.tag(source_link)
+            if not shown:
                 row.text("all")
         return row.html()
 
