@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import CASES, MINIMAL, build_case_data, load_case
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from generator.data import integrity
@@ -129,6 +129,8 @@ def changed_texts(base: dict[str, str], changes: list[tuple[tuple[str, int, str]
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=st.lists(CHANGES, min_size=1, max_size=3))
+@example(changes=[(("tasks", 0, "stage"), "move")])  # task 200, unchanged, now waits for a task of a later stage
+@example(changes=[(("tasks", 0, "prerequisites"), [300])])  # a loop through the two others, unchanged
 def test_the_rules_across_records_checked_where_an_edit_changed_records_report_what_a_whole_check_reports(
     data_dir: Path, changes
 ):
@@ -140,7 +142,7 @@ def test_the_rules_across_records_checked_where_an_edit_changed_records_report_w
     )
     for name, text in base.items():
         (data_dir / name).write_text(text, encoding="utf-8")
-    last = validate_data(data_dir)
+    last = validate_data(data_dir, positions=True)  # as the preview loads it: a save then parses one record
     assert last.ok and last.loaded.consistent
     for name, text in changed_texts(base, changes).items():
         (data_dir / name).write_text(text, encoding="utf-8")

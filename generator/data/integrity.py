@@ -37,18 +37,52 @@ def check_integrity(loaded: LoadedData, previous: LoadedData | None = None) -> l
 
 
 def _checked_whole(loaded: LoadedData) -> list[Problem]:
-    graph = _prerequisite_graph(loaded)
-    knots = _strongly_connected(graph)  # found once: the cycle and the stage-order checks both use them
     return [
         *_duplicate_ids(loaded),
         *_duplicate_orders(loaded),
         *_reserved_ids(loaded),
         *_unresolved_references(loaded),
-        *_prerequisite_cycles(loaded, graph, knots),
-        *_prerequisites_of_later_stages(loaded, knots),
+        *_order_checked_whole(loaded),
         *_impossible_dates(loaded),
         *_sources_of_cited_tasks(loaded),
     ]
+
+
+def _order_checked_whole(loaded: LoadedData) -> list[Problem]:
+    """The prerequisites' loops, and the prerequisites of later stages."""
+    graph = _prerequisite_graph(loaded)
+    knots = _strongly_connected(graph)  # found once: the cycle and the stage-order checks both use them
+    return [*_prerequisite_cycles(loaded, graph, knots), *_prerequisites_of_later_stages(loaded, knots)]
+
+
+def _order_where_changed(loaded: LoadedData, changed: list[int]) -> list[Problem]:
+    """`_order_checked_whole` after these tasks changed (their prerequisites or stages) in a catalogue with no loop
+    and no prerequisite of a later stage: a new loop goes through one of them (the whole check then finds it), and
+    a prerequisite of a later stage is one of theirs, or one of them that another task waits for."""
+    tasks, index_of = loaded.catalogue.records("tasks"), _task_indexes(loaded)
+    ids = {tasks[index].get("id") for index in changed} & index_of.keys()
+    if any(_waits_for_itself(loaded, index_of, task_id) for task_id in ids):
+        return _order_checked_whole(loaded)
+    waiting = [
+        index
+        for index, task in enumerate(tasks)
+        if isinstance(written := task.get("prerequisites"), list)
+        and any(type(prerequisite) is int and prerequisite in ids for prerequisite in written)
+    ]
+    return list(_prerequisites_of_later_stages(loaded, None, sorted({*changed, *waiting})))
+
+
+def _waits_for_itself(loaded: LoadedData, index_of: dict[Any, int], start: Any) -> bool:
+    """Whether the task waits, directly or through others, for itself: a walk of what it waits for, each task once."""
+    seen, to_visit = set(), [start]
+    while to_visit:
+        for prerequisite in _prerequisites(loaded, index_of[to_visit.pop()]):
+            if prerequisite == start:
+                return True
+            if prerequisite in index_of and prerequisite not in seen:
+                seen.add(prerequisite)
+                to_visit.append(prerequisite)
+    return False
 
 
 #: Beyond this many changed records, the whole catalogue is checked: the edit is no single save of a record.
@@ -113,10 +147,10 @@ def _checked_where_changed(
     prerequisites' order, and the sources of the tasks the responsibilities cite, only where what they are made of
     changed. The rules that are cheap to check whole are checked whole."""
     problems = [*_duplicate_orders(loaded), *_impossible_dates(loaded), *_unresolved_references(loaded, changed)]
-    if "migration_stages" in changed or fields & {("tasks", "prerequisites"), ("tasks", "stage")}:
-        graph = _prerequisite_graph(loaded)
-        knots = _strongly_connected(graph)
-        problems += [*_prerequisite_cycles(loaded, graph, knots), *_prerequisites_of_later_stages(loaded, knots)]
+    if "migration_stages" in changed:
+        problems += _order_checked_whole(loaded)
+    elif fields & {("tasks", "prerequisites"), ("tasks", "stage")}:
+        problems += _order_where_changed(loaded, changed["tasks"])
     if "responsibilities" in changed or ("tasks", "sources") in fields:
         problems += _sources_of_cited_tasks(loaded)
     return problems
@@ -434,8 +468,11 @@ def _show_loop(loop: list[Any]) -> str:
     return " → ".join([*map(str, head), f"… ({hidden:,} more)", *map(str, tail)])
 
 
-def _prerequisites_of_later_stages(loaded: LoadedData, knots: list[list[Any]]) -> Iterator[Problem]:
-    """A runbook lists stages in order, each task under its stage: a task cannot wait for one further down."""
+def _prerequisites_of_later_stages(
+    loaded: LoadedData, knots: list[list[Any]] | None, only: list[int] | None = None
+) -> Iterator[Problem]:
+    """A runbook lists stages in order, each task under its stage: a task cannot wait for one further down. With
+    `only`, the prerequisites of these tasks alone, by index; with no `knots`, no task waits for itself."""
     stage_order = {
         stage.get("id"): stage.get("order")
         for stage in loaded.catalogue.records("migration_stages")
@@ -445,14 +482,15 @@ def _prerequisites_of_later_stages(loaded: LoadedData, knots: list[list[Any]]) -
     rank = {task.get("id"): stage_order.get(task.get("stage")) for task in tasks if type(task.get("id")) is int}
     # A prerequisite waits, directly or through others, for the task that lists it exactly when both are in one
     # knot; that case is reported as a cycle.
-    knot = {task: number for number, members in enumerate(knots) for task in members}
-    for index, task in enumerate(tasks):
+    knot = {task: number for number, members in enumerate(knots) for task in members} if knots is not None else None
+    for index in range(len(tasks)) if only is None else only:
+        task = tasks[index]
         written, own = task.get("prerequisites"), rank.get(task.get("id"))
         if own is None or not isinstance(written, list):
             continue
         for position, prerequisite in enumerate(written):
             later = rank.get(prerequisite) if type(prerequisite) is int else None
-            if later is not None and later > own and knot[prerequisite] != knot[task["id"]]:
+            if later is not None and later > own and not _one_knot(knot, prerequisite, task["id"]):
                 yield _problem(  # a prerequisite that also waits for the task closes a cycle, reported as such
                     loaded.locate("tasks", index, ("prerequisites", position)),
                     f"tasks[{index}].prerequisites[{position}]: task {task['id']} (stage '{task['stage']}') "
@@ -460,6 +498,11 @@ def _prerequisites_of_later_stages(loaded: LoadedData, knots: list[list[Any]]) -
                     f"move task {prerequisite} to stage '{task['stage']}' or earlier, or task {task['id']} to "
                     f"'{_stage_of(loaded, prerequisite)}' or later, or remove this prerequisite",
                 )
+
+
+def _one_knot(knot: dict[Any, int] | None, task: Any, other: Any) -> bool:
+    """Whether two tasks wait, directly or through others, for each other (without knots: are one task)."""
+    return knot[task] == knot[other] if knot is not None else task == other
 
 
 def _stage_of(loaded: LoadedData, task_id: int) -> Any:
