@@ -27,12 +27,13 @@ from generator.pages.inline_html import InlineHtml
 
 Record = dict[str, Any]
 
-#: The text of each step written (after its checkbox, which carries its number), and each row of the catalogue, by
-#: everything it shows: the same step on another runbook, or the same step or row after an edit elsewhere, is
-#: written once. Bounded; kept for the process (the live preview's rebuilds reuse it), and sent back by a forked
-#: rendering process (`learned_since`).
+#: The text of each step written (after its checkbox, which carries its number), each row of the catalogue and each
+#: row of a listing's table (but its number), by everything it shows: the same step on another runbook, or the same
+#: step or row after an edit elsewhere, is written once. Kept for the process (the live preview's rebuilds reuse
+#: it), and sent back by a forked rendering process (`learned_since`). Bounded: all dropped once this many are kept
+#: (5,000 tasks keep 58,000 texts, 14 million characters; the bound holds 10,000 tasks' texts).
 _STEP_TEXTS: dict[tuple[Any, ...], str] = {}
-STEP_TEXTS_KEPT = 100_000
+STEP_TEXTS_KEPT = 150_000
 #: How many times the texts were all dropped (the bound reached): tells `learned_since` whether its mark still holds.
 _dropped = 0
 
@@ -317,37 +318,55 @@ class TaskTable:
         if unknown or len(columns) != len(headers):
             raise ValueError(f"a task table's columns must be {len(headers)} of {sorted(COLUMNS)}: {columns}")
         head = "".join(f"<th>{self.text(escape_markdown(header))}</th>\n" for header in headers)
-        rows = []
-        for number, task in enumerate(tasks, start=first):
-            task = opened(task)
-            cells = "".join(f"<td>{self._cell(column, task, number, source)}</td>\n" for column in columns)
-            rows.append(f"<tr>\n{cells}</tr>\n")
+        rows = [self._row(columns, opened(task), number, source) for number, task in enumerate(tasks, start=first)]
         return Markdown(f"<table>\n<thead>\n<tr>\n{head}</tr>\n</thead>\n<tbody>\n{''.join(rows)}</tbody>\n</table>")
 
-    def _cell(self, column: str, task: Record, number: int, source: str | None) -> str:
-        """A cell's HTML, kept by everything it shows (the links as written): a stage edit moves a task's row to
-        other pages of its listings, and every row after it one page on, each written as it was."""
+    def _row(self, columns: list[str], task: Record, number: int, source: str | None) -> str:
+        """A row: the cells before and after its number (a stage edit moves a task's row to other pages of its
+        listings, and every row after it one page on, renumbered), each run kept by everything it shows."""
+        if "number" in columns:
+            at = columns.index("number")
+            before, after = columns[:at], columns[at + 1 :]
+            cells = [
+                self._cells(before, task, number, source),
+                f"<td>{self._written('number', task, number)}</td>\n",
+                self._cells(after, task, number, source),
+            ]
+            return "<tr>\n" + "".join(cells) + "</tr>\n"
+        return f"<tr>\n{self._cells(columns, task, number, source)}</tr>\n"
+
+    def _cells(self, columns: list[str], task: Record, number: int, source: str | None) -> str:
+        """These cells of a row, kept by everything they show (the links as written, the page's folder), as runbook
+        steps and catalogue rows are."""
+        if not columns:
+            return ""
+        shown = tuple(self._shown(column, task, number, source) for column in columns)
+        key = (TaskTable, self.text.serial, self._steps.folder, tuple(columns), task["id"], shown)
+        written = _STEP_TEXTS.get(key)
+        if written is None:
+            cells = zip(columns, shown, strict=True)
+            written = _keep(key, "".join(f"<td>{self._written(column, task, value)}</td>\n" for column, value in cells))
+        return written
+
+    def _shown(self, column: str, task: Record, number: int, source: str | None) -> Any:
+        """What a cell shows, read from the data as the template read it, links written."""
         link = self._steps.link
         if column == "number":
-            shown: Any = number
-        elif column == "task":
-            shown = task["id"]
-        elif column == "title":
-            shown = task["title"]
-        elif column == "title_flags":
-            shown = (task["title"], bool(task.get("optional")), bool(task.get("if_applicable")))
-        elif column == "owner":
-            shown = (link("roles", task["owner"]), self.only(task["owner"]))
-        elif column == "owner_for_source":
+            return number
+        if column == "task":
+            return task["id"]
+        if column == "title":
+            return task["title"]
+        if column == "title_flags":
+            return (task["title"], bool(task.get("optional")), bool(task.get("if_applicable")))
+        if column == "owner":
+            return (link("roles", task["owner"]), self.only(task["owner"]))
+        if column == "owner_for_source":
             stand_in = self._steps.stand_in_links(task["owner"], source) if source is not None else ()
-            shown = (link("roles", task["owner"]), stand_in)
-        elif column == "stage":
-            shown = link("migration_stages", task["stage"])
-        else:  # sources
-            shown = tuple(link("migration_sources", source_id) for source_id in task.get("sources") or [])
-        key = (TaskTable, self.text.serial, self._steps.folder, column, task["id"], shown)
-        written = _STEP_TEXTS.get(key)
-        return written if written is not None else _keep(key, self._written(column, task, shown))
+            return (link("roles", task["owner"]), stand_in)
+        if column == "stage":
+            return link("migration_stages", task["stage"])
+        return tuple(link("migration_sources", source_id) for source_id in task.get("sources") or [])  # sources
 
     def _written(self, column: str, task: Record, shown: Any) -> str:
         row = _Row(self.text)
