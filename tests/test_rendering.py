@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import re
 import signal
 import sys
 import time
@@ -136,3 +137,30 @@ def test_a_rendering_process_that_dies_is_reported_not_waited_for(data: Path):
             os.kill(child.pid, signal.SIGKILL)
         with pytest.raises(PlaybookError, match="rendering process stopped"):
             rendering.page(len(rendering.plans) - 1)
+
+
+def test_a_renderer_takes_the_responsibilities_places_of_an_earlier_one_only_where_they_are_the_same_records(
+    tmp_path: Path,
+):
+    """The live preview makes a renderer at each save: where the responsibilities are the records the last one
+    placed (a data file saved again keeps the records it did not change), their places are taken, not worked out
+    again; where one changed, they are worked out, and come out as a fresh renderer's."""
+    folder = tmp_path / "data"
+    write_catalogue(folder, 300)
+    before = load_data(folder, positions=True)
+    first = SiteRenderer(before.catalogue, track_reads=True)
+    tasks = folder / "tasks.yml"
+    tasks.write_text(tasks.read_text(encoding="utf-8").replace("title: ", "title: Renamed ", 1), encoding="utf-8")
+    second = SiteRenderer(load_data(folder, before).catalogue, track_reads=True, earlier_site_map=first.site_map)
+    assert second.site_map._placed is first.site_map._placed and second.earlier_site_map is None
+
+    responsibilities = folder / "responsibilities.yml"
+    text = responsibilities.read_text(encoding="utf-8")
+    roles = sorted(set(re.findall(r"\n  role: (\S+)\n", text)))
+    assert len(roles) > 1
+    responsibilities.write_text(text.replace(f"role: {roles[0]}\n", f"role: {roles[1]}\n", 1), encoding="utf-8")
+    moved = load_data(folder, before)
+    third = SiteRenderer(moved.catalogue, track_reads=True, earlier_site_map=first.site_map)
+    assert third.site_map._placed is not first.site_map._placed
+    assert third.site_map._placed == SiteRenderer(load_data(folder).catalogue).site_map._placed
+    assert third.site_map._placed != first.site_map._placed

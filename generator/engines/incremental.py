@@ -284,7 +284,7 @@ def _validated(
     if not validation.ok:
         raise InvalidData("the data has problems")
     before_writing()
-    renderer = plugin.renderer_for(config, validation.loaded, track_reads=True)
+    renderer = plugin.renderer_for(config, validation.loaded, track_reads=True, earlier=kept.renderer)
     # The templates are those of the last build (a change to one is a full build): compiled once, kept.
     renderer.environment = kept.renderer.environment
     _same_frame(plugin, kept, renderer)

@@ -202,7 +202,10 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         self.rendering = Rendering(renderer, processes=1 if (os.cpu_count() or 1) > 1 else 0)
         return config
 
-    def renderer_for(self, config: MkDocsConfig, loaded: LoadedData, *, track_reads: bool) -> SiteRenderer:
+    def renderer_for(
+        self, config: MkDocsConfig, loaded: LoadedData, *, track_reads: bool, earlier: SiteRenderer | None = None
+    ) -> SiteRenderer:
+        """A renderer of the data; `earlier` renders an earlier load of it (the preview's, before a save)."""
         return SiteRenderer(
             loaded.catalogue,
             origin_lookup(loaded),
@@ -210,6 +213,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             site_url=config.site_url or "",
             hand_written=hand_written_pages(Path(config.docs_dir), self._included_pages()),
             track_reads=track_reads,
+            earlier_site_map=earlier.site_map if earlier is not None else None,
         )
 
     def _included_pages(self) -> dict[str, Path]:

@@ -126,11 +126,17 @@ def built_href(from_uri: str, to_uri: str, anchor: str | None, url_style: str) -
 class SiteMap:
     """Every entity's address, including those whose place on a paged listing depends on their position."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, earlier: SiteMap | None = None) -> None:
+        """`earlier`: the map of an earlier load of the same data (the live preview's, before a save), whose places
+        are taken where the responsibilities are the records it placed (thousands of them, at each save)."""
         self.catalogue = catalogue
-        self._placed: dict[tuple[str, Any], Address] = {}
+        responsibilities = catalogue.records("responsibilities")
+        if earlier is not None and _same_records(earlier.catalogue.records("responsibilities"), responsibilities):
+            self._placed: dict[tuple[str, Any], Address] = earlier._placed  # never changed once made
+            return
+        self._placed = {}
         by_role: dict[str, int] = {}
-        for responsibility in catalogue.records("responsibilities"):
+        for responsibility in responsibilities:
             position = by_role.get(responsibility["role"], 0)
             by_role[responsibility["role"]] = position + 1
             home = address("responsibilities", responsibility)
@@ -139,6 +145,13 @@ class SiteMap:
 
     def address(self, collection: str, record: Record) -> Address:
         return self._placed.get((collection, record["id"])) or address(collection, record)
+
+
+def _same_records(before: list[Record], after: list[Record]) -> bool:
+    """Whether two lists hold the same record objects (a tracked record stands for the one it wraps)."""
+    return len(before) == len(after) and all(
+        getattr(was, "plain", was) is getattr(now, "plain", now) for was, now in zip(before, after, strict=True)
+    )
 
 
 class Linker:

@@ -183,12 +183,16 @@ class SiteRenderer:
     hand_written: frozenset[str] | None = None
     #: Whether each page notes what it reads of the data (`Page.reads`), for the live preview's dependency index.
     track_reads: bool = False
+    #: The site map of a renderer of an earlier load of the same data, whose places are taken where they hold
+    #: (`SiteMap`); not kept.
+    earlier_site_map: SiteMap | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.track_reads:
             self.catalogue = self.catalogue.tracked()
         self.relations = TrackedRelations(self.catalogue) if self.track_reads else Relations(self.catalogue)
-        self.site_map = SiteMap(self.catalogue)
+        self.site_map = SiteMap(self.catalogue, self.earlier_site_map)
+        self.earlier_site_map = None  # each renderer would keep the one before alive, and so on
         self.environment = make_environment(self.override_dirs)
         self.environment.globals["has_page"] = self.has_page
         #: Text as Markdown makes it into HTML, for rows written as HTML; read before any page, so no page notes
