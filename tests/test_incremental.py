@@ -545,6 +545,25 @@ def test_the_collector_stays_off_from_an_edits_first_pass_to_the_end_of_its_link
         assert gc.isenabled()
 
 
+def test_the_collector_let_go_after_an_edit_does_not_go_through_what_the_edit_made():
+    """A save that comes during the link check leaves no time for the idle collection: what the edit made while the
+    collector was held is set aside with the rest (collected while idle, later), not gone through at the next
+    allocation (0.12 s at 5,000 tasks, before the next save's first pass)."""
+    gc.unfreeze()
+    gc.collect()
+    hold = mkdocs_plugin._CollectorHold()
+    try:
+        made = [[index] for index in range(20_000)]
+    finally:
+        hold.release()
+    try:
+        assert gc.isenabled()
+        assert gc.get_count()[0] < 1_000  # the young objects waiting for the collector's next pass
+        assert gc.get_freeze_count() >= len(made)
+    finally:
+        gc.unfreeze()
+
+
 def test_a_full_build_before_the_rest_of_an_edit_starts_runs_with_the_collector_on(session: Session):
     """The first pass hands its hold on the collector to the rest of the edit; a save that comes first (here a
     change outside the data, a full build) takes it back, and the rest, when it runs, holds nothing more."""

@@ -739,6 +739,10 @@ def _release_collector() -> None:
     with _collector_lock:
         _collector_holds -= 1
         if _collector_holds == 0 and _collector_was_on:
+            # What the edit made while the collector was off is set aside with the rest (it is collected while idle,
+            # `_collect_while_idle`): re-enabled over it, the collector went through it all at the next allocation,
+            # 0.12 s at 5,000 tasks, which a save that came during the link check waited for.
+            gc.freeze()
             gc.enable()
 
 
