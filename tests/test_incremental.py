@@ -555,13 +555,26 @@ def test_the_collector_let_go_after_an_edit_does_not_go_through_what_the_edit_ma
     try:
         made = [[index] for index in range(20_000)]
     finally:
-        hold.release()
+        hold.release(set_aside=True)
     try:
         assert gc.isenabled()
         assert gc.get_count()[0] < 1_000  # the young objects waiting for the collector's next pass
         assert gc.get_freeze_count() >= len(made)
     finally:
         gc.unfreeze()
+
+
+def test_the_collector_let_go_before_a_full_build_sets_nothing_aside():
+    """A first pass that fails (bad data: the problems page is built, and nothing is collected while idle after it)
+    lets the collector go over what it made: set aside, what died in the builds that follow would never be freed."""
+    gc.unfreeze()
+    gc.collect()
+    hold = mkdocs_plugin._CollectorHold()
+    try:
+        made = [[index] for index in range(20_000)]
+    finally:
+        hold.release()
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and len(made) == 20_000
 
 
 def test_a_full_build_before_the_rest_of_an_edit_starts_runs_with_the_collector_on(session: Session):
@@ -688,6 +701,22 @@ def test_an_edit_links_offset_counts_bytes_as_mkdocs_writes_them_and_is_none_whe
     assert edit_link_offset(html, "https://x/e#L9") == 2 + len("&#55296;") + len("<a href='")
     assert edit_link_offset(html + "https://x/e#L9", "https://x/e#L9") is None
     assert edit_link_offset(html, "https://x/e#L8") is None and edit_link_offset(html, None) is None
+
+
+def test_an_edit_link_is_found_whole_never_as_the_start_of_a_longer_one(tmp_path: Path):
+    """`#L12` is not the start of `#L120`: after a pass that stopped half-way, a page can hold the next link."""
+    page = tmp_path / "index.html"
+    html = b'<a href="https://x/e#L120" title="Edit this page">'
+    page.write_bytes(html)
+    old, new = b"https://x/e#L12", b"https://x/e#L13"
+    assert incremental._found_once(page, old, html.index(b"https")) is None  # where it was, but longer
+    assert incremental._found_once(page, old, None) is None
+    assert incremental._found_once(page, b"https://x/e#L120", 9) == 9
+    assert incremental._found_once(page, b"https://x/e#L120", None) == 9
+    assert edit_link_offset(html.decode(), "https://x/e#L12") is None
+    with pytest.raises(OSError, match="no longer where it was"):
+        incremental._relinked_in_place(str(page), incremental._Relink(None, None, old, new, 9))  # type: ignore[arg-type]
+    assert page.read_bytes() == html
 
 
 def test_an_edit_link_not_where_its_build_wrote_it_is_found_in_the_page(session: Session):

@@ -457,13 +457,35 @@ _ESCAPED = re.compile(r"[&<>\"']")
 def edit_link_offset(html: str, edit_url: str | None) -> int | None:
     """Where the page's edit link starts in the page as MkDocs writes it (UTF-8, characters it cannot write as
     references), in bytes; None where the address is not in it exactly once (which one is the link is not known)."""
-    if not edit_url:
+    places = _whole_places(html, edit_url) if edit_url else []
+    if len(places) != 1:
         return None
-    at = html.find(edit_url)
-    if at < 0 or html.find(edit_url, at + 1) >= 0:
-        return None
-    head = html[:at]
-    return at if head.isascii() else len(head.encode("utf-8", errors="xmlcharrefreplace"))
+    head = html[: places[0]]
+    return len(head) if head.isascii() else len(head.encode("utf-8", errors="xmlcharrefreplace"))
+
+
+#: What may follow an address written whole (in an attribute, or as text): the quote that ends it, a space, a tag's
+#: end. `…tasks.yml#L12` is not the start of `…tasks.yml#L120`.
+_ADDRESS_ENDS = "\"' \t\r\n>"
+_ADDRESS_END_BYTES = _ADDRESS_ENDS.encode("ascii")
+
+
+def _whole_places(text: Any, address: Any) -> list[int]:
+    """Where `address` (str in str, bytes in bytes) is written whole in `text`: the first two places, at most."""
+    ends = _ADDRESS_END_BYTES if isinstance(text, bytes) else _ADDRESS_ENDS
+    places: list[int] = []
+    at = text.find(address)
+    while at >= 0 and len(places) < 2:
+        end = at + len(address)
+        if end == len(text) or text[end : end + 1] in ends:
+            places.append(at)
+        at = text.find(address, at + 1)
+    return places
+
+
+def _whole_at(read: bytes, address: bytes) -> bool:
+    """Whether bytes read at a place (the address's length and one more) hold the address written whole."""
+    return read[: len(address)] == address and (len(read) == len(address) or read[len(address) :] in _ADDRESS_END_BYTES)
 
 
 @dataclass
@@ -488,15 +510,15 @@ def _found_once(path: Path, old: bytes, at: int | None) -> int | bool | None:
         if at is not None:  # thousands of pages after a line added near the top: a few bytes read from each
             descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
             try:
-                if os.pread(descriptor, len(old), at) == old:
+                if _whole_at(os.pread(descriptor, len(old) + 1, at), old):
                     return at
             finally:
                 os.close(descriptor)
         html = path.read_bytes()
     except OSError:
         return False
-    found = html.count(old)
-    return html.find(old) if found == 1 else (None if found == 0 else False)
+    places = _whole_places(html, old)
+    return places[0] if len(places) == 1 else (None if not places else False)
 
 
 def _relinked_in_place(path: str, relink: _Relink) -> None:
@@ -505,7 +527,7 @@ def _relinked_in_place(path: str, relink: _Relink) -> None:
     assert relink.at is not None
     descriptor = os.open(path, os.O_RDWR | os.O_CLOEXEC)
     try:
-        if os.pread(descriptor, len(relink.old), relink.at) != relink.old:
+        if not _whole_at(os.pread(descriptor, len(relink.old) + 1, relink.at), relink.old):
             raise OSError(errno.ESTALE, "the page's edit link is no longer where it was", path)
         if os.pwrite(descriptor, relink.new, relink.at) != len(relink.new):
             raise OSError(errno.EIO, "the page's edit link was written in part", path)
