@@ -283,6 +283,25 @@ def test_a_title_edit_rebuilds_the_pages_that_show_it_and_no_other(session: Sess
         assert digest(session.site) == session.clean_digest()
 
 
+def test_a_page_whose_markdown_changed_but_not_what_frames_it_has_its_content_replaced(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+):
+    """Task 200's page names task 300 by its title: after 300's title edit its Markdown differs, but not its title,
+    table of contents or meta; its new content replaces the old in the page served, the theme's template is not
+    rendered again. Task 300's own page changes its title: the theme renders it again."""
+    built: list[str] = []
+    build_page = incremental._build_page
+    monkeypatch.setattr(
+        incremental, "_build_page", lambda page, *args: (built.append(page.file.src_uri), build_page(page, *args))[1]
+    )
+    with session.edit_saved(RENAMED) as kept:
+        first = rebuild_edited(session.plugin, kept)
+        second = rebuild(session.plugin, kept)
+        assert first.pages == ["tasks/300.md"] and "tasks/200.md" in second.pages
+        assert "tasks/300.md" in built and "tasks/200.md" not in built
+        assert digest(session.site) == session.clean_digest()
+
+
 def test_the_first_pass_builds_the_edited_records_page_alone_and_the_second_the_rest(session: Session):
     """What the contributor waits for is the edited record's own page: the first pass builds that page and no
     other; the pages that show the record elsewhere wait for the second, which leaves the site as a clean build."""

@@ -71,6 +71,7 @@ from generator.links.linkcheck import (
     check_site,
     page_ids,
 )
+from generator.pages.escape import head_title
 from generator.pages.render import Page, PagePlan, Rendering, SiteRenderer
 from generator.pages.site_text import footer_html
 
@@ -521,6 +522,23 @@ def _found_once(path: Path, old: bytes, at: int | None) -> int | bool | None:
     return places[0] if len(places) == 1 else (None if not places else False)
 
 
+def _frame(page: MkDocsPage, meta: dict[str, Any]) -> tuple[Any, ...]:
+    """What the theme shows of a page around its content: its title, its table of contents, its meta."""
+    return page.title, _toc_shape(page.toc), meta
+
+
+def _toc_shape(toc: Any) -> tuple[Any, ...]:
+    return tuple((link.title, link.id, link.level, _toc_shape(link.children)) for link in toc)
+
+
+def _meta_as_shown(page: MkDocsPage) -> dict[str, Any]:
+    """The page's meta as the plugin's `on_page_context` leaves it (the title the `<title>` prints, added)."""
+    meta = dict(page.meta)
+    if page.title and not meta.get("title"):
+        meta["title"] = head_title(page.title)
+    return meta
+
+
 def _relinked_in_place(path: str, relink: _Relink) -> None:
     """The page's edit link changed where it is (an address of the same length): a few bytes written over as many,
     where the old address still is."""
@@ -682,6 +700,9 @@ class PageBuilder:
         # What the page served was made of: where only its content changes, the content is changed in it.
         served_content = mkdocs_page.content if src_uri not in kept.dirty else None
         served_markdown, served_edit_url = mkdocs_page.markdown, mkdocs_page.edit_url
+        # What the theme shows around the content, as the page served was made: its title, table of contents and
+        # meta (as the page events left them).
+        served_frame = _frame(mkdocs_page, dict(mkdocs_page.meta)) if served_content is not None else None
         # Aside before anything can fail: a page given up is removed from where it was being written, never from
         # where it is served.
         file.__dict__["abs_dest_path"] = os.path.normpath(os.path.join(file.dest_dir, file.dest_uri)) + PENDING
@@ -702,11 +723,14 @@ class PageBuilder:
             search.search_index.entries = []
         # The Markdown and front matter the page served was made of (its blocks alone changed), and the same edit
         # link: the theme's page around the content is the same too.
+        # Or whose Markdown changed but not what the theme shows around it (a listing page whose notices changed).
         same_frame = (
-            reused
-            and served_content is not None
-            and mkdocs_page.markdown == served_markdown
+            served_content is not None
             and mkdocs_page.edit_url == served_edit_url
+            and (
+                (reused and mkdocs_page.markdown == served_markdown)
+                or _frame(mkdocs_page, _meta_as_shown(mkdocs_page)) == served_frame
+            )
         )
         if not (same_frame and self._content_replaced(mkdocs_page, served, served_content)):
             _build_page(mkdocs_page, config, self.doc_files, kept.nav, kept.env)

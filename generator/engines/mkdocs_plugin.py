@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from markupsafe import Markup
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
@@ -56,7 +55,7 @@ from generator.errors import DataError, PlaybookError, Problem
 from generator.links.link_origins import origin_lookup, page_origins
 from generator.links.linkcheck import CheckOptions, PageStream, SiteIndex
 from generator.links.report import render, render_links
-from generator.pages.escape import escape_html
+from generator.pages.escape import escape_html, head_title
 from generator.pages.generate import INCLUDED_PAGES, hand_written_pages, home_page, site_extras
 from generator.pages.raw_links import resolve_raw_links
 from generator.pages.render import TEMPLATES, Origin, Rendering, SiteRenderer
@@ -317,11 +316,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         return focusable_acronyms(html)
 
     def on_page_context(self, context: dict[str, Any], page: MkDocsPage, config: MkDocsConfig, nav: Any) -> Any:
-        # Material writes the <title> as `page.title | striptags`, and striptags turns entities back into
-        # characters, so a heading's `&lt;/title&gt;&lt;script&gt;` would become live markup. A title in the
-        # page's meta is printed as it is: give it the heading's text, escaped again.
-        if page.title and not page.meta.get("title"):
-            page.meta["title"] = escape_html(Markup(page.title).striptags())
+        if page.title and not page.meta.get("title"):  # the preview's frame check expects this (incremental)
+            page.meta["title"] = head_title(page.title)
         if self.serving:  # Material's search has added the page's entries by now (its event comes first)
             search = material_plugin(config, "search")
             entries = search.search_index.entries if search is not None else []

@@ -11,6 +11,8 @@ import html
 import re
 from urllib.parse import quote
 
+from markupsafe import Markup
+
 # Characters that make inline markup anywhere in a line: emphasis, code, links (brackets suffice: `](` needs one),
 # attribute lists, table cells. Each is one Python-Markdown lets a backslash escape ('|' via its tables
 # extension); escaping any other character would leave a visible backslash, so '<', '>' and '&' become entities.
@@ -61,6 +63,13 @@ def _escape_block_start(match: re.Match[str]) -> str:
 def escape_html(value: object) -> str:
     """For HTML text and attribute values (the theme does not escape page tags or the footer for us)."""
     return html.escape(str(value), quote=True)
+
+
+def head_title(title: str) -> str:
+    """A page's title as the page's `<title>` must print it: Material writes `page.title | striptags`, and striptags
+    turns entities back into characters (a heading's `&lt;/title&gt;&lt;script&gt;` would become live markup); a
+    title in the page's meta is printed as it is, so it gets the heading's text, escaped again."""
+    return escape_html(Markup(title).striptags())
 
 
 def safe_url(url: str) -> str | None:
