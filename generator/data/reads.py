@@ -111,6 +111,12 @@ def opened(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def same_record(one: Any, other: Any) -> bool:
+    """Whether two records are one object, a tracked record standing for the one it wraps (the preview parses only
+    the edited record again: the others, and their tracked copies, are the ones the last load made)."""
+    return getattr(one, "plain", one) is getattr(other, "plain", other)
+
+
 class TrackedGrouping(Mapping[Any, Any]):
     """A grouping of `Relations` (role → its tasks, task → the tasks that need it) that notes each key looked up,
     or the whole grouping when it is iterated; reads go to the grouping itself (a defaultdict stays one)."""

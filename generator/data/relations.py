@@ -272,8 +272,7 @@ def changed_reads(
         old_index, new_index = dict(zip(ids_before, before, strict=True)), dict(zip(ids_after, after, strict=True))
         for key in old_index.keys() | new_index.keys():
             was, now = old_index.get(key), new_index.get(key)
-            # The preview parses only the edited record again: the others are the same (their tracked copies too).
-            if getattr(was, "plain", was) is not getattr(now, "plain", now) and was != now:
+            if not reads.same_record(was, now) and was != now:
                 changed.add(("record", name, key))
     for name in old_prints.keys() | new_prints.keys():
         groups_before, groups_after = old_prints.get(name, {}), new_prints.get(name, {})

@@ -71,7 +71,7 @@ from generator.links.linkcheck import (
     check_site,
     page_ids,
 )
-from generator.pages.escape import head_title
+from generator.pages.escape import missing_head_title
 from generator.pages.render import Page, PagePlan, Rendering, SiteRenderer
 from generator.pages.site_text import footer_html
 
@@ -533,10 +533,7 @@ def _toc_shape(toc: Any) -> tuple[Any, ...]:
 
 def _meta_as_shown(page: MkDocsPage) -> dict[str, Any]:
     """The page's meta as the plugin's `on_page_context` leaves it (the title the `<title>` prints, added)."""
-    meta = dict(page.meta)
-    if page.title and not meta.get("title"):
-        meta["title"] = head_title(page.title)
-    return meta
+    return {**page.meta, **missing_head_title(page.meta, page.title)}
 
 
 def _relinked_in_place(path: str, relink: _Relink) -> None:

@@ -55,7 +55,7 @@ from generator.errors import DataError, PlaybookError, Problem
 from generator.links.link_origins import origin_lookup, page_origins
 from generator.links.linkcheck import CheckOptions, PageStream, SiteIndex
 from generator.links.report import render, render_links
-from generator.pages.escape import escape_html, head_title
+from generator.pages.escape import escape_html, missing_head_title
 from generator.pages.generate import INCLUDED_PAGES, hand_written_pages, home_page, site_extras
 from generator.pages.raw_links import resolve_raw_links
 from generator.pages.render import TEMPLATES, Origin, Rendering, SiteRenderer
@@ -316,8 +316,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         return focusable_acronyms(html)
 
     def on_page_context(self, context: dict[str, Any], page: MkDocsPage, config: MkDocsConfig, nav: Any) -> Any:
-        if page.title and not page.meta.get("title"):  # the preview's frame check expects this (incremental)
-            page.meta["title"] = head_title(page.title)
+        page.meta.update(missing_head_title(page.meta, page.title))
         if self.serving:  # Material's search has added the page's entries by now (its event comes first)
             search = material_plugin(config, "search")
             entries = search.search_index.entries if search is not None else []

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.data.model import COLLECTION_BY_NAME, OWN_PAGES, Catalogue
+from generator.data.reads import same_record
 from generator.pages.escape import Markdown, escape_html, escape_markdown
 
 Record = dict[str, Any]
@@ -148,10 +149,8 @@ class SiteMap:
 
 
 def _same_records(before: list[Record], after: list[Record]) -> bool:
-    """Whether two lists hold the same record objects (a tracked record stands for the one it wraps)."""
-    return len(before) == len(after) and all(
-        getattr(was, "plain", was) is getattr(now, "plain", now) for was, now in zip(before, after, strict=True)
-    )
+    """Whether two lists hold the same record objects."""
+    return len(before) == len(after) and all(map(same_record, before, after))
 
 
 class Linker:

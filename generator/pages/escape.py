@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -70,6 +71,12 @@ def head_title(title: str) -> str:
     turns entities back into characters (a heading's `&lt;/title&gt;&lt;script&gt;` would become live markup); a
     title in the page's meta is printed as it is, so it gets the heading's text, escaped again."""
     return escape_html(Markup(title).striptags())
+
+
+def missing_head_title(meta: dict[str, Any], title: str | None) -> dict[str, str]:
+    """What a page's meta needs added for its `<title>` (`head_title`): the title, where the page has one and its
+    meta none."""
+    return {"title": head_title(title)} if title and not meta.get("title") else {}
 
 
 def safe_url(url: str) -> str | None:

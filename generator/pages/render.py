@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext, suppress
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
@@ -184,15 +184,14 @@ class SiteRenderer:
     #: Whether each page notes what it reads of the data (`Page.reads`), for the live preview's dependency index.
     track_reads: bool = False
     #: The site map of a renderer of an earlier load of the same data, whose places are taken where they hold
-    #: (`SiteMap`); not kept.
-    earlier_site_map: SiteMap | None = field(default=None, repr=False)
+    #: (`SiteMap`); not kept (each renderer would keep the one before alive, and so on).
+    earlier_site_map: InitVar[SiteMap | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, earlier_site_map: SiteMap | None) -> None:
         if self.track_reads:
             self.catalogue = self.catalogue.tracked()
         self.relations = TrackedRelations(self.catalogue) if self.track_reads else Relations(self.catalogue)
-        self.site_map = SiteMap(self.catalogue, self.earlier_site_map)
-        self.earlier_site_map = None  # each renderer would keep the one before alive, and so on
+        self.site_map = SiteMap(self.catalogue, earlier_site_map)
         self.environment = make_environment(self.override_dirs)
         self.environment.globals["has_page"] = self.has_page
         #: Text as Markdown makes it into HTML, for rows written as HTML; read before any page, so no page notes
