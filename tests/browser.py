@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
 
 CHROMIUM = os.environ.get("PLAYBOOK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -24,6 +25,20 @@ class Traffic:
     outside: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+    def record_failure(self, request) -> None:
+        """A failed request, unless the browser merely cancelled it (a page closed or navigated away while its
+        favicon was still loading, say) and what it asked for is there: a missing file counts however the request
+        ended."""
+        if request.failure == "net::ERR_ABORTED" and _is_present(request.url):
+            return
+        self.failed.append(f"{request.url} ({request.failure})")
+
+
+def _is_present(url: str) -> bool:
+    """Whether a file:// address names a file on disk; other addresses are not vouched for here."""
+    parts = urlsplit(url)
+    return parts.scheme == "file" and os.path.isfile(unquote(parts.path))
 
 
 #: Where a test's own server answers.
@@ -46,7 +61,7 @@ def gated_context(
             route.abort()
 
     context.route("**/*", gate)
-    context.on("requestfailed", lambda request: traffic.failed.append(request.url))
+    context.on("requestfailed", traffic.record_failure)
     context.on("weberror", lambda error: traffic.errors.append(str(error.error)))
     return context, traffic
 

@@ -141,3 +141,26 @@ def test_the_default_bundle_name_carries_the_version():
     assert default_bundle_path(__version__) == REPO.joinpath("dist").relative_to(REPO) / (
         f"partner-playbook-{__version__}-offline.zip"
     )
+
+
+def test_only_a_cancelled_request_for_a_file_that_is_there_is_not_a_failure(tmp_path: Path):
+    from types import SimpleNamespace
+
+    from browser import Traffic
+
+    there = tmp_path / "favicon.png"
+    there.write_bytes(b"png")
+    traffic = Traffic()
+    for url, failure in [
+        (there.as_uri(), "net::ERR_ABORTED"),  # the page closed before its favicon came: harmless
+        ((tmp_path / "missing.png").as_uri(), "net::ERR_ABORTED"),
+        (there.as_uri(), "net::ERR_FILE_NOT_FOUND"),
+        ("https://example.invalid/font.woff2", "net::ERR_ABORTED"),
+    ]:
+        traffic.record_failure(SimpleNamespace(url=url, failure=failure))
+
+    assert [entry.split(" ")[0] for entry in traffic.failed] == [
+        (tmp_path / "missing.png").as_uri(),
+        there.as_uri(),
+        "https://example.invalid/font.woff2",
+    ]
