@@ -395,6 +395,45 @@ def test_a_record_page_planned_again_only_to_be_rendered_keeps_its_signature(
         assert digest(session.site) == session.clean_digest()
 
 
+#: A fourth task, with no prerequisite and no source (so on both sources' runbooks), the partner's, in the later stage.
+FOURTH_TASK = (
+    "tasks.yml",
+    "    prerequisites: [200]\n    source_pages: [roles-page]\n",
+    "    prerequisites: [200]\n    source_pages: [roles-page]\n"
+    "  - id: 400\n    title: Report the result\n    owner: partner\n    stage: move\n    source_pages: [roles-page]\n",
+)
+
+
+def test_a_stage_edit_renders_again_only_the_runbooks_whose_steps_it_can_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Task 400 moved to the first stage comes before task 300 in the whole order: task 300's place in it shifts.
+    The support team's runbook (tasks 200 and 300) keeps its steps in their order, which is all it shows of that
+    order; it is not rendered again. The partner's (tasks 100 and 400) and both sources' are."""
+    rendered: list[str] = []
+    render = SiteRenderer.render
+
+    def counted(self: SiteRenderer, plan: Any) -> Any:
+        rendered.append(plan.src_uri)
+        return render(self, plan)
+
+    with served_project(tmp_path, data_edits=(FOURTH_TASK,)) as session:
+        assert session.plugin.kept is not None
+        before = session.plugin.kept.renderer.relations.task_rank
+        with session.edit_saved(("stage", 400, "prepare")) as kept:
+            monkeypatch.setattr(incremental, "RENDERED_APART", 10**9)  # rendered here, where they are counted
+            monkeypatch.setattr(SiteRenderer, "render", counted)
+            rebuild(session.plugin, kept)
+            monkeypatch.undo()
+            after = kept.renderer.relations.task_rank
+            assert before[300] != after[300] and before[400] != after[400]  # the whole order did change
+            assert "runbooks/roles/support.md" not in rendered
+            assert {"runbooks/roles/partner.md", "runbooks/sources/mail.md", "runbooks/sources/files.md"} <= set(
+                rendered
+            )
+            assert digest(session.site) == session.clean_digest()
+
+
 @pytest.mark.parametrize(
     ("file", "before", "after"),
     [

@@ -70,15 +70,21 @@ class Relations:
                     heapq.heappush(ready, (rank, position[follower], follower))
         return ordered
 
-    def runbook(self, tasks: list[Record]) -> list[tuple[Record, list[Record]]]:
+    def runbook(self, tasks: list[Record], *, ordered: bool = False) -> list[tuple[Record, list[Record]]]:
         """The tasks as runbook steps: in dependency order, cut into runs of one stage each.
 
         Where the data lets a later stage's task come before an earlier stage's one (a prerequisite that points
         forward), the stage appears again rather than a step moving before a task it waits for.
+
+        `ordered`: the tasks are in dependency order already (a grouping of this class that keeps it, such as
+        `tasks_by_source`), and are not sorted again. Sorting reads each task's place in the whole order, which
+        a stage edit shifts for thousands of tasks: the live preview would render every runbook again, where the
+        grouping's own order (which the page read) says whether this runbook's steps moved.
         """
         stages = self.catalogue.index("migration_stages")
         groups: list[tuple[Record, list[Record]]] = []
-        for task in self.in_task_order(tasks):
+        steps = list({task["id"]: task for task in tasks}.values()) if ordered else self.in_task_order(tasks)
+        for task in steps:
             if not groups or groups[-1][0]["id"] != task["stage"]:
                 groups.append((stages[task["stage"]], []))
             groups[-1][1].append(task)

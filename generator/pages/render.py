@@ -380,7 +380,7 @@ class SiteRenderer:
         def variables() -> dict[str, Any]:
             title, intro = words()
             tasks = [opened(task) for task in tasks_of()]  # each read whole (every step shows it)
-            groups = self.relations.runbook(tasks)  # in dependency order already
+            groups = self.relations.runbook(tasks, ordered=True)  # the grouping's order, which the page read
             return dict(
                 title=title,
                 intro=intro,
