@@ -417,7 +417,7 @@ def test_a_stage_edit_renders_again_only_the_runbooks_whose_steps_it_can_move(
         rendered.append(plan.src_uri)
         return render(self, plan)
 
-    with served_project(tmp_path, data_edits=(FOURTH_TASK,)) as session:
+    with own_plugins(), served_project(tmp_path, data_edits=(FOURTH_TASK,)) as session:  # the module's stay
         assert session.plugin.kept is not None
         before = session.plugin.kept.renderer.relations.task_rank
         with session.edit_saved(("stage", 400, "prepare")) as kept:
