@@ -60,3 +60,87 @@ def test_records_stand_for_themselves_by_name_and_plain_lists_as_they_are():
     assert fingerprint([3, 1, 2], NAMED) == (3, 1, 2)
     assert fingerprint([RECORDS[0], 5], NAMED) == (("record", "tasks", 0), 5)
     assert fingerprint([Cited(RECORDS[1], "mail")], NAMED) == (("Cited", (("record", "tasks", 1), "mail")),)
+
+
+# The preview compares two catalogues' groupings (generator.data.relations.changed_reads) entry by entry, equal
+# entries at C speed and only the others by fingerprint: it must find what fingerprinting every entry finds.
+ROLE_IDS, STAGE_IDS, SOURCE_IDS = ["partner", "support"], ["prepare", "move"], ["mail", "files"]
+TASK_FIELDS = st.fixed_dictionaries(
+    {"title": st.sampled_from(["A", "B"]), "owner": st.sampled_from(ROLE_IDS), "stage": st.sampled_from(STAGE_IDS)},
+    optional={"sources": st.lists(st.sampled_from(SOURCE_IDS), min_size=1, unique=True)},
+)
+
+
+def catalogue_of(tasks: list[dict[str, Any]]) -> Any:
+    from generator.data.model import Catalogue
+
+    stages = [{"id": stage, "name": stage, "order": order} for order, stage in enumerate(STAGE_IDS, start=1)]
+    return Catalogue(
+        {
+            "tasks": tasks,
+            "roles": [{"id": role, "name": role} for role in ROLE_IDS],
+            "migration_stages": stages,
+            "migration_sources": [{"id": source, "name": source} for source in SOURCE_IDS],
+        }
+    )
+
+
+@st.composite
+def edited_catalogues(draw: st.DrawFn) -> tuple[Any, Any]:
+    count = draw(st.integers(2, 6))
+    tasks = []
+    for number in range(1, count + 1):
+        task = {"id": number, **draw(TASK_FIELDS)}
+        earlier = draw(st.lists(st.integers(1, number - 1), unique=True, max_size=2)) if number > 1 else []
+        if earlier:
+            task["prerequisites"] = earlier
+        tasks.append(task)
+    edited = list(tasks)  # the others the same objects, as the preview's load leaves them
+    index = draw(st.integers(0, count - 1))
+    edited[index] = {**tasks[index], **draw(TASK_FIELDS)}
+    return catalogue_of(tasks), catalogue_of(edited)
+
+
+def fingerprinted_changes(old: Any, new: Any) -> set[Any]:
+    """The changed grouping entries as fingerprints of every entry of both say."""
+    from generator.data.relations import GROUPINGS, ORDERS, WHOLE, record_reads
+
+    found = set()
+    for name in GROUPINGS | ORDERS:
+        prints = []
+        for relations in (old, new):
+            named, groups = record_reads(relations.catalogue), object.__getattribute__(relations, name)
+            if name in ORDERS:
+                groups = {WHOLE: groups}
+            prints.append({key: fingerprint(value, named) for key, value in groups.items() if value})
+        keys = {key for key in prints[0].keys() | prints[1].keys() if prints[0].get(key) != prints[1].get(key)}
+        found |= {("grouping", name, key) for key in keys} | ({("grouping", name, WHOLE)} if keys else set())
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(catalogues=edited_catalogues())
+def test_changed_groupings_are_those_whose_fingerprints_differ(catalogues: tuple[Any, Any]):
+    from generator.data.relations import TrackedRelations, changed_reads
+
+    old, new = (TrackedRelations(catalogue.tracked()) for catalogue in catalogues)
+    found = {read for read in changed_reads(old, new) if read[0] == "grouping"}
+
+    assert found == fingerprinted_changes(old, new)
+
+
+def test_an_edit_that_moves_nothing_changes_no_grouping_and_one_that_moves_a_task_does():
+    from generator.data.relations import TrackedRelations, changed_reads
+
+    tasks = [
+        {"id": 1, "title": "A", "owner": "partner", "stage": "move"},
+        {"id": 2, "title": "B", "owner": "support", "stage": "prepare"},
+    ]
+    retitled = [{**tasks[0], "title": "C"}, tasks[1]]
+    moved = [{**tasks[0], "stage": "prepare"}, tasks[1]]
+    relations = [TrackedRelations(catalogue_of(version).tracked()) for version in (tasks, retitled, moved)]
+
+    assert changed_reads(relations[0], relations[1]) == {("record", "tasks", 1)}
+    assert {("grouping", "task_rank", 1), ("grouping", "tasks_by_stage", "prepare")} <= changed_reads(
+        relations[0], relations[2]
+    )

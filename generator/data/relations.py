@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -246,27 +247,13 @@ def record_reads(catalogue: Catalogue) -> dict[int, Read]:
     }
 
 
-def grouping_fingerprints(relations: Relations) -> dict[str, dict[Any, Any]]:
-    """Every grouping and order, entry by entry, as fingerprints: what `changed_reads` compares."""
-    named = record_reads(relations.catalogue)
-    prints: dict[str, dict[Any, Any]] = {}
-    for name in GROUPINGS:
-        groups = object.__getattribute__(relations, name)
-        # An entry a page looked up and found missing may have been added empty (a defaultdict): the same thing.
-        prints[name] = {key: fingerprint(value, named) for key, value in groups.items() if value}
-    for name in ORDERS:
-        prints[name] = {WHOLE: fingerprint(object.__getattribute__(relations, name), named)}
-    return prints
-
-
-def changed_reads(
-    old: Catalogue, new: Catalogue, old_prints: dict[str, dict[Any, Any]], new_prints: dict[str, dict[Any, Any]]
-) -> set[Read]:
-    """The reads (generator.data.reads) whose answer differs between two catalogues: a page that made none of
-    them renders the same from either."""
+def changed_reads(old: Relations, new: Relations) -> set[Read]:
+    """The reads (generator.data.reads) whose answer differs between the relations of two catalogues: a page that
+    made none of them renders the same from either."""
     changed: set[Read] = set()
-    for name in old.collections.keys() | new.collections.keys():
-        before, after = old.collections.get(name, []), new.collections.get(name, [])
+    before_catalogue, after_catalogue = old.catalogue, new.catalogue
+    for name in before_catalogue.collections.keys() | after_catalogue.collections.keys():
+        before, after = before_catalogue.collections.get(name, []), after_catalogue.collections.get(name, [])
         ids_before = [dict.get(record, "id") for record in before]
         ids_after = [dict.get(record, "id") for record in after]
         if ids_before != ids_after:
@@ -280,12 +267,37 @@ def changed_reads(
             was, now = old_index.get(key), new_index.get(key)
             if not reads.same_record(was, now) and was != now:
                 changed.add(("record", name, key))
-    for name in old_prints.keys() | new_prints.keys():
-        groups_before, groups_after = old_prints.get(name, {}), new_prints.get(name, {})
-        keys = {
-            key for key in groups_before.keys() | groups_after.keys() if groups_before.get(key) != groups_after.get(key)
-        }
-        changed.update(("grouping", name, key) for key in keys)
-        if keys:
-            changed.add(("grouping", name, WHOLE))
+    changed.update(_changed_groupings(old, new))
     return changed
+
+
+def _changed_groupings(old: Relations, new: Relations) -> Iterator[Read]:
+    """The entries of every grouping and order whose records, or their order, differ: what each says of its
+    records is each record's own read.
+
+    An entry equal in both (which Python finds at C speed, each record compared by its fields) holds the same
+    records in the same order. Only an unequal one is compared by fingerprint, records by name: it may hold an
+    edited record (its fields differ, it is the same record) where the edit moved nothing. Fingerprinting every
+    entry of both, a third of a second at 5,000 tasks, is what a stage edit's preview waited for before."""
+    named: list[dict[int, Read]] = []  # the records' names, of both catalogues, made only if needed
+
+    def same(was: Any, now: Any) -> bool:
+        if was == now:
+            return True
+        if not named:
+            named.extend((record_reads(old.catalogue), record_reads(new.catalogue)))
+        return fingerprint(was, named[0]) == fingerprint(now, named[1])
+
+    with reads.paused():  # a grouping not computed yet is computed now, from all records: no page's read
+        for name in GROUPINGS:
+            before, after = object.__getattribute__(old, name), object.__getattribute__(new, name)
+            # An entry a page looked up and found missing may have been added empty (a defaultdict): the same thing.
+            keys = [
+                key for key in before.keys() | after.keys() if not same(before.get(key) or None, after.get(key) or None)
+            ]
+            yield from (("grouping", name, key) for key in keys)
+            if keys:
+                yield ("grouping", name, WHOLE)
+        for name in ORDERS:
+            if not same(object.__getattribute__(old, name), object.__getattribute__(new, name)):
+                yield ("grouping", name, WHOLE)

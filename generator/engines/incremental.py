@@ -57,7 +57,7 @@ from generator.data.exports import Exporter
 from generator.data.loader import LoadedData, load_data
 from generator.data.model import COLLECTION_BY_NAME, OWN_PAGES, Catalogue
 from generator.data.reads import Read
-from generator.data.relations import changed_reads, grouping_fingerprints
+from generator.data.relations import changed_reads
 from generator.data.validate import Validation, validate_data
 from generator.data.yamlsplice import changed_span
 from generator.errors import DataError
@@ -127,7 +127,6 @@ class KeptBuild:
     tag_mappings: Any
     site_index: SiteIndex
     link_options: CheckOptions | None
-    prints: dict[str, dict[Any, Any]] = field(default_factory=dict)
     #: Page → the fragments the site's links point at on it: ids a rebuilt page must keep, or every page's links
     #: are checked again.
     fragments_into: dict[str, set[str]] = field(default_factory=dict)
@@ -319,8 +318,7 @@ def rebuild(
     config = kept.config
     validation, renderer = _validated(plugin, kept, before_writing)
     renderer.warm(templates={signature[1] for signature in kept.signatures.values()})
-    prints = grouping_fingerprints(renderer.relations)
-    changed = changed_reads(kept.renderer.catalogue, renderer.catalogue, kept.prints, prints)
+    changed = changed_reads(kept.renderer.relations, renderer.relations)
     replanned, same_plans = _plans_again(renderer, kept, changed)
     old_texts = data_texts(kept.loaded)
     # Files where a line was added or removed: their records' edit links may name other lines now.
@@ -391,7 +389,7 @@ def rebuild(
     kept.renderer, kept.loaded, kept.latest = renderer, validation.loaded, validation.loaded
     kept.pages = {uri: pages[uri] for uri in kept.pages}  # in plan order, as the next pass checks
     kept.plan_reads.update(renderer.plan_reads)
-    kept.signatures, kept.hand_written, kept.prints, kept.ahead = signatures, hand_written, prints, set()
+    kept.signatures, kept.hand_written, kept.ahead = signatures, hand_written, set()
     kept.plugin_state = plugin.state()
     changed = sorted(rewritten | moved)
     return Rebuilt(changed, kept.page_count, time.monotonic() - started, len(rewritten))

@@ -30,7 +30,6 @@ from mkdocs.utils.meta import get_data
 
 from generator.data.exports import Exporter
 from generator.data.loader import LoadedData
-from generator.data.relations import grouping_fingerprints
 from generator.data.validate import validate_data
 from generator.engines.incremental import (
     FullBuild,
@@ -404,7 +403,6 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             tag_mappings=tags.mappings if tags is not None else None,
             site_index=getattr(self, "site_index", SiteIndex.from_paths([])),
             link_options=getattr(self, "link_options", None) if self.config.check_links else None,
-            prints=grouping_fingerprints(renderer.relations),
             plan_reads=dict(renderer.plan_reads),
             fragments_into=getattr(self, "fragments_into", {}),
             exporter=self.exporter,
