@@ -17,7 +17,7 @@ from conftest import REPO
 from generator.data.loader import load_data
 from generator.errors import DataError, PlaybookError
 from generator.links.link_origins import origin_lookup
-from generator.pages.render import Rendering, SiteRenderer
+from generator.pages.render import SINGLY, Rendering, SiteRenderer
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from synthetic import write_catalogue
@@ -80,6 +80,20 @@ def test_pages_taken_as_they_are_ready_are_each_wanted_page_once_and_this_proces
     assert sorted(got) == wanted
     assert as_text(got[index] for index in wanted) == [expected[index] for index in wanted]
     assert 0 < len(here) < len(wanted)  # this process took some batches; the other rendered the rest
+
+
+def test_the_first_and_the_last_pages_go_to_the_processes_one_at_a_time(data: Path):
+    """This process takes batches from the end while it waits: a batch taken whole once the processes have nothing
+    left would leave them idle until it is done, so the last ones are single pages, as the first are."""
+    wanted = list(range(200))
+    with Rendering(renderer(data), processes=1, wanted=wanted) as rendering:
+        sizes = [len(indices) for indices, _ in rendering._batches]
+        assert [index for indices, _ in rendering._batches for index in indices] == wanted
+        got = dict(rendering.ready())
+
+    assert sizes[:SINGLY] == sizes[-SINGLY:] == [1] * SINGLY
+    assert max(sizes) > 1  # the middle in batches: fewer trips between the processes
+    assert sorted(got) == wanted
 
 
 def _parts(data: Path):

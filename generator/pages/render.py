@@ -186,10 +186,13 @@ class SiteRenderer:
     #: The site map of a renderer of an earlier load of the same data, whose places are taken where they hold
     #: (`SiteMap`); not kept (each renderer would keep the one before alive, and so on).
     earlier_site_map: InitVar[SiteMap | None] = None
+    #: The catalogue of a renderer of an earlier load, whose tracked copies of the records this load shares are
+    #: taken as they are (`Catalogue.tracked`); not kept either.
+    earlier_catalogue: InitVar[Catalogue | None] = None
 
-    def __post_init__(self, earlier_site_map: SiteMap | None) -> None:
+    def __post_init__(self, earlier_site_map: SiteMap | None, earlier_catalogue: Catalogue | None) -> None:
         if self.track_reads:
-            self.catalogue = self.catalogue.tracked()
+            self.catalogue = self.catalogue.tracked(earlier_catalogue)
         self.relations = TrackedRelations(self.catalogue) if self.track_reads else Relations(self.catalogue)
         self.site_map = SiteMap(self.catalogue, earlier_site_map)
         self.environment = make_environment(self.override_dirs)
@@ -659,7 +662,7 @@ class Pager:
         return links
 
 
-#: How many pages, the first, `Rendering` sends its processes one at a time.
+#: How many pages, the first and the last, `Rendering` sends its processes one at a time.
 SINGLY = 48
 
 
@@ -703,11 +706,15 @@ class Rendering:
             _widen_result_pipe(self._pool)
             # Small batches keep the first pages quick to arrive and the processes evenly loaded; the first few dozen
             # go one by one (a preview's pass puts its longest pages, the runbooks, first), for this process to take
-            # its share of the long ones too.
+            # its share of the long ones too, and so do the last few dozen: this process takes batches from the end
+            # (`ready`), and one it takes whole while the processes have nothing left leaves them idle until it is
+            # done (a preview's stage edit waited a quarter of a second on a batch of 26 pages).
             order = self._order
             step = max(1, min(64, len(order) // (processes * 8) + 1))
+            last = max(SINGLY, len(order) - SINGLY)
             batches = [[index] for index in order[:SINGLY]]
-            batches += [order[start : start + step] for start in range(SINGLY, len(order), step)]
+            batches += [order[start : min(start + step, last)] for start in range(SINGLY, last, step)]
+            batches += [[index] for index in order[last:]]
             for batch in batches:
                 self._batches.append((batch, self._pool.submit(_render_pages, batch)))
 
