@@ -119,11 +119,14 @@ def fingerprinted_changes(old: Any, new: Any) -> set[Any]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(catalogues=edited_catalogues())
-def test_changed_groupings_are_those_whose_fingerprints_differ(catalogues: tuple[Any, Any]):
+@given(catalogues=edited_catalogues(), shared=st.booleans())
+def test_changed_groupings_are_those_whose_fingerprints_differ(catalogues: tuple[Any, Any], shared: bool):
+    """`shared`: the later load's tracked records those of the earlier where they are the same records, as the
+    preview makes them; else copies of their own, compared field by field."""
     from generator.data.relations import TrackedRelations, changed_reads
 
-    old, new = (TrackedRelations(catalogue.tracked()) for catalogue in catalogues)
+    earlier = catalogues[0].tracked()
+    old, new = TrackedRelations(earlier), TrackedRelations(catalogues[1].tracked(earlier if shared else None))
     found = {read for read in changed_reads(old, new) if read[0] == "grouping"}
 
     assert found == fingerprinted_changes(old, new)
@@ -144,3 +147,17 @@ def test_an_edit_that_moves_nothing_changes_no_grouping_and_one_that_moves_a_tas
     assert {("grouping", "task_rank", 1), ("grouping", "tasks_by_stage", "prepare")} <= changed_reads(
         relations[0], relations[2]
     )
+
+
+def test_a_later_loads_tracked_copy_shares_the_earlier_ones_copies_of_the_same_records_and_only_those():
+    tasks = [
+        {"id": 1, "title": "A", "owner": "partner", "stage": "move"},
+        {"id": 2, "title": "B", "owner": "support", "stage": "prepare"},
+    ]
+    earlier = catalogue_of(tasks).tracked()
+    later = catalogue_of([tasks[0], {**tasks[1], "title": "C"}]).tracked(earlier)
+
+    assert later.records("tasks")[0] is earlier.records("tasks")[0]
+    assert later.records("tasks")[1] is not earlier.records("tasks")[1]
+    assert later.records("tasks")[1]["title"] == "C"
+    assert later.records("roles")[0] is not earlier.records("roles")[0]  # equal, but another load's record

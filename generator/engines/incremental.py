@@ -365,7 +365,11 @@ def rebuild(
         if superseded():
             raise Superseded  # the last moment: the lines below change the site served
         rewritten = {file.src_uri for file in builder.built}
-        moved = {uri for uri, page in pages.items() if page.origin != kept.pages[uri].origin} - rewritten
+        # A page not rendered again is the page kept (most of thousands): only the others can have moved.
+        moved = {
+            uri for uri, page in pages.items() if page is not kept.pages[uri] and page.origin != kept.pages[uri].origin
+        }
+        moved -= rewritten
         builder.relink(plugin, {uri: pages[uri] for uri in moved})
         hand_written = plugin.resolved_hand_written(config, kept.files)
         # Hand-written pages whose links changed, and pages whose edit link could not be changed in place.

@@ -212,6 +212,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             hand_written=hand_written_pages(Path(config.docs_dir), self._included_pages()),
             track_reads=track_reads,
             earlier_site_map=earlier.site_map if earlier is not None else None,
+            earlier_catalogue=earlier.catalogue if earlier is not None else None,
         )
 
     def _included_pages(self) -> dict[str, Path]:
