@@ -211,7 +211,11 @@ def served_project(
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    with served_project(tmp_path_factory.mktemp("incremental")) as state:
+    # Every page that is no record's own counts as long: each edit's first pass begins rendering those that show
+    # an edited record in a process of its own, which the second takes them from (`head_start`), as it does the
+    # runbooks of a large catalogue.
+    with pytest.MonkeyPatch.context() as patch, served_project(tmp_path_factory.mktemp("incremental")) as state:
+        patch.setattr(incremental, "HEAD_START_CHARACTERS", 0)
         yield state
 
 
@@ -299,6 +303,48 @@ def test_a_page_whose_markdown_changed_but_not_what_frames_it_has_its_content_re
         second = rebuild(session.plugin, kept)
         assert first.pages == ["tasks/300.md"] and "tasks/200.md" in second.pages
         assert "tasks/300.md" in built and "tasks/200.md" not in built
+        assert digest(session.site) == session.clean_digest()
+
+
+def test_the_first_pass_begins_rendering_the_long_pages_that_show_the_edit_and_the_second_takes_them(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+):
+    """After task 300's title edit, the first pass hands the second the catalogue and task 300's runbooks, begun in
+    a process of their own; the second renders none of them itself, and the site is a clean build's."""
+    rendered: list[str] = []
+    render = SiteRenderer.render
+
+    def counted(self: SiteRenderer, plan: Any) -> Any:
+        rendered.append(plan.src_uri)
+        return render(self, plan)
+
+    with session.edit_saved(RENAMED) as kept:
+        rebuild_edited(session.plugin, kept)
+        assert kept.head_start is not None
+        begun = {plan.src_uri for plan in kept.head_start.plans}
+        assert {"catalogue.md", "runbooks/sources/files.md", "runbooks/roles/support.md"} <= begun
+        assert "runbooks/sources/mail.md" not in begun  # task 300 is not on it
+        monkeypatch.setattr(incremental, "RENDERED_APART", 10**9)  # the rest rendered here, where they are counted
+        monkeypatch.setattr(SiteRenderer, "render", counted)
+        rebuilt = rebuild(session.plugin, kept)
+        monkeypatch.undo()
+        assert kept.head_start is None
+        assert "catalogue.md" in rebuilt.pages and begun.isdisjoint(rendered)
+        assert digest(session.site) == session.clean_digest()
+
+
+def test_pages_begun_for_data_saved_over_are_not_taken(session: Session):
+    """The first pass of one title edit begins the long pages; another title is saved before the second pass, which
+    validates the data again: the pages begun show the first title, and the site must show the second."""
+    with session.edit_saved(RENAMED) as kept:
+        rebuild_edited(session.plugin, kept)
+        early = kept.head_start
+        assert early is not None
+        session.save(edited(session.base, ("title", 300, "Files workshop, renamed again")))
+        rebuild(session.plugin, kept)
+        assert kept.head_start is None
+        catalogue = (session.site / "catalogue" / "index.html").read_text(encoding="utf-8")
+        assert "renamed again" in catalogue
         assert digest(session.site) == session.clean_digest()
 
 

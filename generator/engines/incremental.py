@@ -153,6 +153,13 @@ class KeptBuild:
     #: Pages a first pass built from data newer than `loaded`: the second pass renders them again whatever changed
     #: since `loaded` (a save that undoes the edit changes nothing since, but these pages show the edit).
     ahead: set[str] = field(default_factory=set)
+    #: The long pages the first pass began to render in a process of its own, for the second (`head_start`).
+    head_start: Rendering | None = None
+
+    def drop_head_start(self) -> None:
+        if self.head_start is not None:
+            self.head_start.close(wait=False)
+            self.head_start = None
 
     # Listed once (MkDocs goes through every file of the site for them): the same from one pass to the next, as a
     # page added or removed is a full build.
@@ -226,6 +233,7 @@ def rebuild_edited(
     pages that show these records elsewhere, the search index and the link check are left to `rebuild`.
     """
     started = time.monotonic()
+    kept.drop_head_start()  # a save before the last one's second pass began: that pass will not take it
     validation, renderer = _validated(plugin, kept, before_writing)
     pages: dict[str, Page] = {}
     for collection, index in _edited_records(kept.loaded.catalogue, validation.loaded.catalogue):
@@ -246,7 +254,45 @@ def rebuild_edited(
     kept.ahead |= built
     kept.pages.update({uri: pages[uri] for uri in built})
     kept.latest, kept.first_pass = validation.loaded, (validation, renderer)
+    kept.head_start = head_start(kept, renderer)
     return Rebuilt(sorted(built), kept.page_count, time.monotonic() - started, len(built))
+
+
+#: How long (in characters of Markdown) a page that is no record's own must be for the first pass to begin rendering
+#: it (`head_start`): the runbooks, the catalogue and the flow of a large catalogue.
+HEAD_START_CHARACTERS = 100_000
+
+
+def head_start(kept: KeptBuild, renderer: SiteRenderer) -> Rendering | None:
+    """The long pages that are no record's own and read a record the edit changed, longest first, rendered from
+    now on by a process of its own (where there is another core), for the second pass to take.
+
+    That pass spends a third of a second at 5,000 tasks on what to render (groupings compared, pages planned)
+    before its own rendering process begins with these, a tenth of a second each, while this one waits for them.
+    Begun here, they are mostly ready by then. The guess costs nothing where it is wrong: a page the second pass
+    does not render again is not taken, and one it does that is not here it renders as it would have."""
+    if (os.cpu_count() or 1) < 2:
+        return None
+    before = {id(record) for records in kept.renderer.catalogue.collections.values() for record in records}
+    # The tracked copies of the records the edit left alone are the last load's (`Catalogue.tracked`).
+    edited = {
+        getattr(record, "read", None)
+        for records in renderer.catalogue.collections.values()
+        for record in records
+        if id(record) not in before
+    }
+    long = {
+        uri
+        for uri, signature in kept.signatures.items()
+        if signature[3] is None
+        and len(kept.pages[uri].body) >= HEAD_START_CHARACTERS
+        and not kept.pages[uri].reads.isdisjoint(edited)
+    }
+    if len(long) < 2:  # one is rendered as soon by the second pass's process
+        return None
+    plans = [plan for plan in renderer.index_plans() if plan.src_uri in long]
+    plans.sort(key=lambda plan: (-len(kept.pages[plan.src_uri].body), plan.src_uri))
+    return Rendering(renderer, 1, plans=plans)
 
 
 def _edited_records(before: Catalogue, after: Catalogue) -> Iterator[tuple[str, int]]:
@@ -315,8 +361,28 @@ def rebuild(
     links are left for `check_rebuilt_links` (they change nothing on the site, only whether it is kept).
     """
     started = time.monotonic()
+    early, kept.head_start = kept.head_start, None
+    try:
+        return _rebuild(plugin, kept, early, before_writing, superseded, check_links=check_links, started=started)
+    finally:
+        if early is not None:
+            early.close(wait=False)  # its pages taken, or not wanted: a page it is still on is not waited for
+
+
+def _rebuild(
+    plugin: PlaybookPlugin,
+    kept: KeptBuild,
+    early: Rendering | None,
+    before_writing: Callable[[], None],
+    superseded: Callable[[], bool],
+    *,
+    check_links: bool,
+    started: float,
+) -> Rebuilt:
     config = kept.config
     validation, renderer = _validated(plugin, kept, before_writing)
+    if early is not None and early.renderer is not renderer:
+        early = None  # begun for data since saved over: its pages are not this data's
     renderer.warm(templates={signature[1] for signature in kept.signatures.values()})
     changed = changed_reads(kept.renderer.relations, renderer.relations)
     replanned, same_plans = _plans_again(renderer, kept, changed)
@@ -344,12 +410,17 @@ def rebuild(
     # and the pages are worth a process), the longest first (the runbooks, the catalogue: a page's cost goes with
     # its length); this process renders the shortest itself, from the last back, rather than wait.
     wanted.sort(key=lambda plan: (-len(kept.pages[plan.src_uri].body), plan.src_uri))
+    # The long pages the first pass began rendering are taken from it; what it rendered that is not wanted is not.
+    begun = {plan.src_uri: index for index, plan in enumerate(early.plans)} if early is not None else {}
+    from_early = {begun[plan.src_uri] for plan in wanted if plan.src_uri in begun}
+    wanted = [plan for plan in wanted if plan.src_uri not in begun]
     # Forked from the preview's thread while the server's threads run: the process only renders (no lock of theirs
     # is taken), sends its pages down its pipe, and dies with this one.
     processes = 1 if len(wanted) >= RENDERED_APART and (os.cpu_count() or 1) > 1 else 0
     plugin.loaded, plugin.site_map = validation.loaded, renderer.site_map  # what the page events read
     with builder.building(), Rendering(renderer, processes, plans=wanted) as rendering:
-        rendered = rendering.ready()  # as each page comes, from the other process or from this one
+        # As each page comes, from the other processes or from this one.
+        rendered = _as_ready(early, from_early, rendering.ready()) if early is not None else rendering.ready()
         while not superseded():
             try:
                 _, page = next(rendered)
@@ -397,6 +468,28 @@ def rebuild(
     kept.plugin_state = plugin.state()
     changed = sorted(rewritten | moved)
     return Rebuilt(changed, kept.page_count, time.monotonic() - started, len(rewritten))
+
+
+def _as_ready(
+    early: Rendering, indices: set[int], rest: Iterator[tuple[int, Page]]
+) -> Iterator[tuple[int | None, Page]]:
+    """The pages of `indices` that `early` renders and the pages of `rest`, each as it is ready: the early ones
+    first whenever there are some, as they are the longest to build."""
+    waiting = set(indices)
+    while waiting:
+        for index, page in early.take_ready():
+            if index in waiting:
+                waiting.discard(index)
+                yield None, page
+        if not waiting:
+            break
+        try:
+            yield next(rest)  # rendered by this process, or waited for from the other
+        except StopIteration:
+            for index in sorted(waiting):  # every other page is done: wait for these
+                yield None, early.page(index)
+            return
+    yield from rest
 
 
 def _plans_again(renderer: SiteRenderer, kept: KeptBuild, changed: set[Read]) -> tuple[dict[str, PagePlan], set[str]]:

@@ -420,8 +420,14 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         return state
 
     def on_build_error(self, error: Exception) -> None:
-        self.kept = None  # the site is not what was kept of it: the next edit builds it whole
+        self._forget_kept()  # the site is not what was kept of it: the next edit builds it whole
         self.stop()
+
+    def _forget_kept(self) -> None:
+        """The next edit builds the site whole; pages the last edit's first pass began rendering are not waited for."""
+        if self.kept is not None:
+            self.kept.drop_head_start()
+        self.kept = None
 
     def stop(self) -> None:
         """Stops the processes that render and check pages (the build failed or was interrupted)."""
@@ -487,7 +493,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                     return line
             line = f"full rebuild: {reason}"
             log.info(line)
-            self.kept = None
+            self._forget_kept()
             self._drop_stash()
             full_build()
             return line
@@ -518,7 +524,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             except Exception as err:
                 if not server.stopping():
                     log.info(f"the pages that show the whole catalogue could not follow ({err}): a full build comes")
-                    self.kept = None
+                    self._forget_kept()
                     server.request_build()
                 return
             self._rebuilt_line(rebuilt, "the rest of the edit")
@@ -534,7 +540,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             except Exception as why:  # a broken link (FullBuild), or the check could not run: the full build says
                 if not server.stopping():
                     log.info(f"full rebuild: {why}")
-                    self.kept = None
+                    self._forget_kept()
                     server.request_build()
                 return
             if not superseded():
@@ -578,6 +584,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             self.stashed = None
 
     def on_shutdown(self) -> None:
+        self._forget_kept()
         gc.unfreeze()  # the process's objects as the collector found them (serve may run inside another program)
         self._drop_stash()
 

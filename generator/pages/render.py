@@ -758,10 +758,18 @@ class Rendering:
         if not self._batches:
             self.close()
 
-    def close(self) -> None:
-        """Stops the processes, those still rendering included (after a failed build, say)."""
+    def take_ready(self) -> list[tuple[int, Page]]:
+        """The pages the forked processes have rendered by now and not handed out yet, without waiting."""
+        while self._batches and self._batches[0][1].done():
+            self._receive()
+        ready, self._ready = self._ready, {}
+        return [(index, _handed(page)) for index, page in ready.items()]
+
+    def close(self, wait: bool = True) -> None:
+        """Stops the processes, those still rendering included (after a failed build, say); without `wait`, each
+        stops once its page is done, and this process does not wait for it."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def __enter__(self) -> Rendering:
         return self
