@@ -517,13 +517,13 @@ def _plans_again(renderer: SiteRenderer, kept: KeptBuild, changed: set[Read]) ->
         if shows is None or shows in planned:
             continue
         plan_read = kept.plan_reads.get(uri)
-        if _must_render(kept, uri, changed) or plan_read is None or plan_read & changed:
+        if _must_render(kept, uri, changed) or plan_read is None or not plan_read.isdisjoint(changed):
             planned.add(shows)
             plans = renderer.plan_of(*shows)
             if [plan.src_uri for plan in plans] != pages_of[shows]:
                 raise FullBuild("pages were added or removed")
             again.update((plan.src_uri, plan) for plan in plans)
-            if plan_read is not None and not plan_read & changed:
+            if plan_read is not None and plan_read.isdisjoint(changed):
                 same.update(uri for uri in pages_of[shows] if uri not in kept.dirty and uri not in kept.ahead)
     return again, same
 
@@ -531,7 +531,7 @@ def _plans_again(renderer: SiteRenderer, kept: KeptBuild, changed: set[Read]) ->
 def _must_render(kept: KeptBuild, uri: str, changed: set[Read]) -> bool:
     """Whether a page is rendered again whatever its plan says: a pass began it and did not finish, a first pass
     built it from newer data, or it read something the edit changed."""
-    return uri in kept.dirty or uri in kept.ahead or bool(kept.pages[uri].reads & changed)
+    return uri in kept.dirty or uri in kept.ahead or not kept.pages[uri].reads.isdisjoint(changed)
 
 
 def _lines_moved(old: str, new: str) -> bool:
