@@ -333,6 +333,21 @@ def test_the_first_pass_begins_rendering_the_long_pages_that_show_the_edit_and_t
         assert digest(session.site) == session.clean_digest()
 
 
+def test_a_head_start_that_cannot_fork_leaves_the_pages_to_the_second_pass(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+):
+    def no_process(*args: Any, **kwargs: Any) -> Any:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # what fork says at the process limit
+
+    with session.edit_saved(RENAMED) as kept:
+        monkeypatch.setattr(incremental, "Rendering", no_process)
+        first = rebuild_edited(session.plugin, kept)
+        monkeypatch.undo()
+        assert first.pages == ["tasks/300.md"] and kept.head_start is None
+        rebuild(session.plugin, kept)
+        assert digest(session.site) == session.clean_digest()
+
+
 def test_pages_begun_for_data_saved_over_are_not_taken(session: Session):
     """The first pass of one title edit begins the long pages; another title is saved before the second pass, which
     validates the data again: the pages begun show the first title, and the site must show the second."""

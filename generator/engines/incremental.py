@@ -292,7 +292,10 @@ def head_start(kept: KeptBuild, renderer: SiteRenderer) -> Rendering | None:
         return None
     plans = [plan for plan in renderer.index_plans() if plan.src_uri in long]
     plans.sort(key=lambda plan: (-len(kept.pages[plan.src_uri].body), plan.src_uri))
-    return Rendering(renderer, 1, plans=plans)
+    try:
+        return Rendering(renderer, 1, plans=plans)
+    except OSError:  # no process to be had (memory, a process limit): the second pass renders them, as it would
+        return None
 
 
 def _edited_records(before: Catalogue, after: Catalogue) -> Iterator[tuple[str, int]]:
