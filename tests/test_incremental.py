@@ -82,6 +82,20 @@ def serve_build(project: Path, site: Path) -> PlaybookPlugin:
     return config.plugins["playbook"]
 
 
+def noted_plans(monkeypatch: pytest.MonkeyPatch, method: str) -> list[str]:
+    """The pages whose plans `SiteRenderer.<method>` (render, signature) is called with from now on, in order, until
+    `monkeypatch` undoes it (in this process: a forked renderer's calls are not seen)."""
+    noted: list[str] = []
+    original = getattr(SiteRenderer, method)
+
+    def noting(self: SiteRenderer, plan: Any) -> Any:
+        noted.append(plan.src_uri)
+        return original(self, plan)
+
+    monkeypatch.setattr(SiteRenderer, method, noting)
+    return noted
+
+
 def digest(folder: Path) -> dict[str, str]:
     return {
         path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
@@ -311,13 +325,6 @@ def test_the_first_pass_begins_rendering_the_long_pages_that_show_the_edit_and_t
 ):
     """After task 300's title edit, the first pass hands the second the catalogue and task 300's runbooks, begun in
     a process of their own; the second renders none of them itself, and the site is a clean build's."""
-    rendered: list[str] = []
-    render = SiteRenderer.render
-
-    def counted(self: SiteRenderer, plan: Any) -> Any:
-        rendered.append(plan.src_uri)
-        return render(self, plan)
-
     with session.edit_saved(RENAMED) as kept:
         rebuild_edited(session.plugin, kept)
         assert kept.head_start is not None
@@ -325,7 +332,7 @@ def test_the_first_pass_begins_rendering_the_long_pages_that_show_the_edit_and_t
         assert {"catalogue.md", "runbooks/sources/files.md", "runbooks/roles/support.md"} <= begun
         assert "runbooks/sources/mail.md" not in begun  # task 300 is not on it
         monkeypatch.setattr(incremental, "RENDERED_APART", 10**9)  # the rest rendered here, where they are counted
-        monkeypatch.setattr(SiteRenderer, "render", counted)
+        rendered = noted_plans(monkeypatch, "render")
         rebuilt = rebuild(session.plugin, kept)
         monkeypatch.undo()
         assert kept.head_start is None
@@ -439,15 +446,8 @@ def test_a_record_page_planned_again_only_to_be_rendered_keeps_its_signature(
     """The support team's, the files source's and the move stage's pages show task 300, so they are planned again
     to be rendered again after its title changes; but their planning read nothing of it, so their plans are what
     they were, and only the pages that are no record's own and task 300's page have their signatures computed."""
-    signed: list[str] = []
-    signature = SiteRenderer.signature
-
-    def noting(self: SiteRenderer, plan: Any) -> Any:
-        signed.append(plan.src_uri)
-        return signature(self, plan)
-
     with session.edit_saved(RENAMED) as kept:
-        monkeypatch.setattr(SiteRenderer, "signature", noting)
+        signed = noted_plans(monkeypatch, "signature")
         rebuild(session.plugin, kept)
         monkeypatch.undo()
         assert {"roles/support.md", "sources/files.md", "stages/move.md"} <= kept.renderer.plan_reads.keys()
@@ -471,19 +471,12 @@ def test_a_stage_edit_renders_again_only_the_runbooks_whose_steps_it_can_move(
     """Task 400 moved to the first stage comes before task 300 in the whole order: task 300's place in it shifts.
     The support team's runbook (tasks 200 and 300) keeps its steps in their order, which is all it shows of that
     order; it is not rendered again. The partner's (tasks 100 and 400) and both sources' are."""
-    rendered: list[str] = []
-    render = SiteRenderer.render
-
-    def counted(self: SiteRenderer, plan: Any) -> Any:
-        rendered.append(plan.src_uri)
-        return render(self, plan)
-
     with own_plugins(), served_project(tmp_path, data_edits=(FOURTH_TASK,)) as session:  # the module's stay
         assert session.plugin.kept is not None
         before = session.plugin.kept.renderer.relations.task_rank
         with session.edit_saved(("stage", 400, "prepare")) as kept:
             monkeypatch.setattr(incremental, "RENDERED_APART", 10**9)  # rendered here, where they are counted
-            monkeypatch.setattr(SiteRenderer, "render", counted)
+            rendered = noted_plans(monkeypatch, "render")
             rebuild(session.plugin, kept)
             monkeypatch.undo()
             after = kept.renderer.relations.task_rank
