@@ -1,0 +1,108 @@
+"""The preview as a contributor uses it: `playbook serve` on a copy of the project, a real headless Chromium on
+two of its pages, and data/tasks.yml saved beside it. Nothing is reloaded by the test: each page must reload by
+itself (MkDocs' live reload) and show the edit; a broken save shows its problem at its line, in the terminal and
+in the browser; the next good save brings the site back.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from browser import CHROMIUM, Traffic, gated_context, launched_chromium
+from site_helpers import SITE_PATH, fetch, free_port, make_project, wait_for
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason="Debian's chromium is not installed")
+
+TITLE = "Finish the technical assessment"
+EDITED = "Finish the assessment before the workshop"
+GITHUB_FACTS = "https://api.github.com/repos/"
+#: How long a page may take to show a save: a generous bound for a busy machine, not a speed target.
+WAIT_MS = 60_000
+
+
+def _unreloaded(page) -> bool:
+    """Whether the page is the same document as when `_mark` was called (no reload since)."""
+    return page.evaluate("() => window.__notReloaded === true")
+
+
+def _mark(page) -> None:
+    page.evaluate("() => { window.__notReloaded = true; }")
+
+
+def _shows(page, text: str) -> None:
+    page.wait_for_function("text => document.body && document.body.innerText.includes(text)", arg=text, timeout=WAIT_MS)
+
+
+def test_a_saved_edit_reloads_the_open_pages_and_a_broken_save_shows_its_line(tmp_path: Path):
+    project = make_project(tmp_path / "project")
+    tasks = project / "data" / "tasks.yml"
+    original = tasks.read_text(encoding="utf-8")
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    base = f"http://127.0.0.1:{port}{SITE_PATH}"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "generator", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+            cwd=project,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            assert wait_for(lambda: TITLE in fetch(f"{base}tasks/1699/"), 120), log_path.read_text()
+            with launched_chromium() as browser:
+                traffic = Traffic()
+                context, _ = gated_context(browser, (f"http://127.0.0.1:{port}/",), traffic)
+                task_page, catalogue = context.new_page(), context.new_page()
+                dialogs: list[str] = []
+                for page in (task_page, catalogue):
+                    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+                task_page.goto(f"{base}tasks/1699/")
+                catalogue.goto(f"{base}catalogue/")
+                for page in (task_page, catalogue):
+                    _shows(page, TITLE)
+                    _mark(page)
+
+                # A title saved: the task's own page (first pass) and the catalogue (the rest) reload by themselves.
+                tasks.write_text(original.replace(f"title: {TITLE}", f"title: {EDITED}", 1), encoding="utf-8")
+                for page in (task_page, catalogue):
+                    _shows(page, EDITED)
+                    assert not _unreloaded(page)
+                    assert TITLE not in page.inner_text("body")
+                said = log_path.read_text(encoding="utf-8", errors="replace")
+                assert re.search(r"rebuilt 1 of [\d,]+ pages", said), said  # not a full build
+                assert "full rebuild" not in said, said
+
+                # A broken save: an owner no role has. The page says where, as the terminal does.
+                _mark(task_page)
+                seen = len(log_path.read_bytes())
+                broken = original.replace("    owner: frp\n", "    owner: nobody-here\n", 1)
+                line = broken[: broken.index("owner: nobody-here")].count("\n") + 1
+                tasks.write_text(broken, encoding="utf-8")
+                _shows(task_page, "The site cannot be built")
+                assert not _unreloaded(task_page)
+                shown = task_page.inner_text("body")
+                assert re.search(rf"data/tasks\.yml:{line}:\d+", shown), shown
+                assert "nobody-here" in shown
+                assert wait_for(lambda: "data/tasks.yml:" in log_path.read_bytes()[seen:].decode(errors="replace"), 30)
+                problems = [
+                    text
+                    for text in log_path.read_bytes()[seen:].decode(errors="replace").splitlines()
+                    if "tasks.yml:" in text
+                ]
+                assert re.search(rf"data/tasks\.yml:{line}:\d+", problems[0]), problems
+
+                # The next good save brings the site back, on the page the browser was on.
+                tasks.write_text(original, encoding="utf-8")
+                _shows(task_page, TITLE)
+                assert "The site cannot be built" not in task_page.inner_text("body")
+                assert dialogs == []
+                # Refused by the gate: Material's repository facts beside the edit button (the site's repo_url).
+                elsewhere = [url for url in traffic.outside if not url.startswith(GITHUB_FACTS)]
+                assert elsewhere == [] and traffic.errors == [], (elsewhere, traffic.errors)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
