@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+#: axe-core, from the npm registry (package.json): `npm install` puts it here.
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
 CHROMIUM = os.environ.get("PLAYBOOK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
     "--headless",
@@ -84,3 +89,20 @@ def offline_browser() -> Iterator[tuple[object, Traffic]]:
     """A headless Chromium with one gated context (see `gated_context`)."""
     with launched_chromium() as browser:
         yield gated_context(browser)
+
+
+def blocking_violations(page) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now, with every element they concern."""
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [violation for violation in violations if violation["impact"] in BLOCKING]
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} - {violation['helpUrl']}")
+        for node in violation["nodes"]:
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"    {json.dumps(node['target'])}: {summary}")
+    return "\n".join(lines)

@@ -13,15 +13,13 @@ import json
 from pathlib import Path
 
 import pytest
-from browser import Traffic, gated_context, launched_chromium
+from browser import AXE, Traffic, blocking_violations, describe, gated_context, launched_chromium
 from conftest import REPO
 
 from generator.data.relations import Relations
 from generator.data.validate import load_valid_catalogue
 from generator.pages.addresses import address, built_path
 
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-BLOCKING = ("serious", "critical")
 SCHEMES = {"light": "default", "dark": "slate"}
 DESK = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -112,23 +110,6 @@ def open_page(context, url: str, scheme: str):
 
 
 # axe ------------------------------------------------------------------------------------------------------------
-
-
-def blocking_violations(page) -> list[dict]:
-    """axe-core's serious and critical violations on the page as it is now, with every element they concern."""
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
-    return [violation for violation in violations if violation["impact"] in BLOCKING]
-
-
-def describe(violations: list[dict]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} - {violation['helpUrl']}")
-        for node in violation["nodes"]:
-            summary = " ".join(node.get("failureSummary", "").split())
-            lines.append(f"    {json.dumps(node['target'])}: {summary}")
-    return "\n".join(lines)
 
 
 def assert_no_blocking_violations(page) -> None:

@@ -16,6 +16,8 @@ import pytest
 from site_helpers import fetch, free_port, make_project, playbook, wait_for
 from test_site_failures import replace_in
 
+from generator.engines.mkdocs_plugin import PROBLEMS_MARK
+
 
 def processes_in_session(session: int) -> list[int]:
     """The live processes of a session (a command started with start_new_session and all it forked)."""
@@ -197,7 +199,8 @@ def test_serve_shows_the_problems_of_broken_data_and_recovers_when_they_are_fixe
         with pytest.raises(urllib.error.HTTPError) as missing:  # any page shows them, asking again until fixed
             fetch(home + "tasks/1699/")
         other = missing.value.read().decode("utf-8")
-        assert "The site cannot be built" in other and 'http-equiv="refresh"' in other
+        assert "The site cannot be built" in other and PROBLEMS_MARK in other
+        assert '<base href="/partner-playbook/">' in other  # its styles and scripts found at any depth
 
         roles.write_text(original, encoding="utf-8")
         assert wait_for(lambda: "Finish the technical assessment" in fetch(home + "tasks/1699/"), 180)

@@ -12,10 +12,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, Traffic, gated_context, launched_chromium
+from browser import AXE, CHROMIUM, Traffic, blocking_violations, describe, gated_context, launched_chromium
 from site_helpers import SITE_PATH, fetch, free_port, make_project, wait_for
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason="Debian's chromium is not installed")
+from generator.engines.mkdocs_plugin import PROBLEMS_MARK, problems_404
+
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(not AXE.is_file(), reason="axe-core is missing: run `npm install` first"),
+]
 
 TITLE = "Finish the technical assessment"
 EDITED = "Finish the assessment before the workshop"
@@ -95,6 +100,27 @@ def test_a_saved_edit_reloads_the_open_pages_and_a_broken_save_shows_its_line(tm
                 ]
                 assert re.search(rf"data/tasks\.yml:{line}:\d+", problems[0]), problems
 
+                # The same problems page on a phone, in the dark palette: readable, nothing serious for axe, and the
+                # page itself does not scroll sideways (a long report line scrolls inside its block).
+                phone, _ = gated_context(
+                    browser,
+                    (f"http://127.0.0.1:{port}/",),
+                    traffic,
+                    viewport={"width": 390, "height": 844},
+                    color_scheme="dark",
+                )
+                small = phone.new_page()
+                small.goto(f"{base}tasks/1699/")
+                _shows(small, "The site cannot be built")
+                # Material's script sets the palette the system asks for once it has loaded.
+                small.wait_for_function(
+                    "document.body.getAttribute('data-md-color-scheme') === 'slate'", timeout=WAIT_MS
+                )
+                assert re.search(rf"data/tasks\.yml:{line}:\d+", small.inner_text("body"))
+                violations = blocking_violations(small)
+                assert not violations, describe(violations)
+                assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
                 # The next good save brings the site back, on the page the browser was on.
                 tasks.write_text(original, encoding="utf-8")
                 _shows(task_page, TITLE)
@@ -106,3 +132,19 @@ def test_a_saved_edit_reloads_the_open_pages_and_a_broken_save_shows_its_line(tm
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def test_the_problems_page_served_anywhere_names_the_root_escaped():
+    """The site's root comes from mkdocs.yml's site_url, which a pull request may change: it lands in an attribute
+    and in a script's JSON, escaped for each; the report page's own markup is otherwise as built."""
+    home = (
+        '<html><head><meta charset="utf-8"></head><body>'
+        '<script id="__config" type="application/json">{"base": ".", "search": "x.js"}</script></body></html>'
+    )
+    root = '/a"b</script><script>alert(1)</script>/'
+    page = problems_404(home, root)
+    assert '<base href="/a&quot;b&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;/">' in page
+    config = page[page.index('<script id="__config"') :]
+    assert '"base": "/a\\"b\\u003c/script>\\u003cscript>alert(1)\\u003c/script>/"' in config
+    assert page.count("<script") == 2  # the config and the one that asks again: no other
+    assert PROBLEMS_MARK in page and page.index(PROBLEMS_MARK) < page.index('<meta charset="utf-8">')

@@ -7,6 +7,7 @@ Generated pages are virtual files: nothing is written into the docs folder or th
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import posixpath
@@ -55,7 +56,7 @@ from generator.links.link_origins import origin_lookup, page_origins
 from generator.links.linkcheck import CheckOptions, PageStream, SiteIndex
 from generator.links.report import render, render_links
 from generator.pages.escape import escape_html, missing_head_title
-from generator.pages.generate import INCLUDED_PAGES, hand_written_pages, home_page, site_extras
+from generator.pages.generate import INCLUDED_PAGES, THEME, hand_written_pages, home_page, site_extras
 from generator.pages.raw_links import resolve_raw_links
 from generator.pages.render import TEMPLATES, Origin, Rendering, SiteRenderer
 from generator.pages.render import Page as RenderedPage
@@ -163,6 +164,9 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         self.repo_root = Path(config.config_file_path).resolve().parent
         #: Why the site cannot be built; a preview shows it in the browser instead of failing.
         self.unbuildable = self._refusal(config)
+        if config.theme.name == "material":  # our override of Material's main.html, unless the project has one
+            # (the problems page's too: it names the search dialog, which axe requires of every page)
+            config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME))
         if self.unbuildable:
             if not self.serving:
                 raise PluginError(self.unbuildable)
@@ -181,8 +185,6 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         config.copyright = self.extras.footer
         config.extra_javascript.extend(self.extras.javascript)
         config.extra_css.extend(self.extras.stylesheets)
-        if config.theme.name == "material":  # our override of Material's main.html, unless the project has one
-            config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(self.extras.theme))
         if self.offline:
             # Opened from disk, a page must fetch nothing: no unpkg.com shim (ours is named so that the offline
             # plugin sees it), and no repository widget, whose script asks api.github.com for stars; edit links
@@ -356,11 +358,10 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     @event_priority(-50)  # after the search index is written, before the offline plugin (-100) inlines it
     def on_post_build(self, config: MkDocsConfig) -> None:
         if self.unbuildable:
-            # Whatever page the browser asks for, the preview serves the problems as its 404 page. MkDocs' live
-            # reload is only added to pages found, so this one asks again by itself until the page is back.
+            # Whatever page the browser asks for, the preview serves the problems as its 404 page (`problems_404`).
             home = (Path(config.site_dir) / "index.html").read_text(encoding="utf-8")
-            retry = '<head>\n<meta http-equiv="refresh" content="2">'
-            (Path(config.site_dir) / "404.html").write_text(home.replace("<head>", retry, 1), encoding="utf-8")
+            root = urlsplit(config.site_url or "").path or "/"
+            (Path(config.site_dir) / "404.html").write_text(problems_404(home, root), encoding="utf-8")
         if self.links is not None:
             report = self.links.finish()
             self.links, self.fragments_into = None, report.fragments_into
@@ -787,10 +788,42 @@ def _edit_prefix(config: MkDocsConfig, repo_root: Path) -> str | None:
     return edit_uri[: len(edit_uri) - len(docs)]
 
 
+#: Marks the preview's problems page as served for any address (`problems_404`).
+PROBLEMS_MARK = '<meta name="playbook-problems" content="">'
+#: Asks for the address shown every second, and reloads once the answer is no longer the problems page (the site
+#: is back, or the address is missing for good and the theme's own 404 page says so). A page that reloaded itself
+#: on a timer (a refresh every 2 s) restarted a screen reader on it each time, and axe counts it as serious.
+_ASK_AGAIN = (
+    "<script>(function ask(){setTimeout(function(){"
+    'fetch(location.href,{cache:"no-store"}).then(function(answer){'
+    "return answer.ok?location.reload():answer.text().then(function(text){"
+    'text.indexOf("playbook-problems")<0?location.reload():ask()})},ask)},1000)})()</script>'
+)
+
+
+#: How Material's configuration in the home page names the site's root: relative to the page.
+_HOME_BASE = '"base": "."'
+
+
+def problems_404(home: str, root: str) -> str:
+    """The preview's problems page (`home`, built as the site's home) as its 404 page, served for whatever address
+    the browser asks for. MkDocs' live reload is only added to pages found, so this one asks again by itself until
+    the page is back. Its addresses were written for the home page: a `<base>` of the site's root (`root`) keeps
+    them right at tasks/1699/, where the theme's styles and scripts were looked for under tasks/1699/assets/ and
+    the page came unstyled, in the light palette whatever the system's."""
+    head = f'<head>\n{PROBLEMS_MARK}\n<base href="{escape_html(root)}">'
+    # Material's script resolves its own base (where the search index is) against the page's address, not <base>.
+    base = '"base": ' + json.dumps(root).replace("<", "\\u003c")
+    page = home.replace("<head>", head, 1).replace(_HOME_BASE, base, 1)
+    before, end, after = page.rpartition("</body>")
+    return f"{before}{_ASK_AGAIN}\n{end}{after}"
+
+
 def problems_page(report: str) -> str:
     """The preview's one page while the site cannot be built: the report, as it is, escaped."""
     return (
         "# The site cannot be built\n\n"
         "Fix the problems below and save: this page reloads by itself.\n\n"
-        f"<pre>{escape_html(report)}</pre>\n"
+        # In a code block, as Material styles one: a long line scrolls inside it, not the page on a phone.
+        f"<pre><code>{escape_html(report)}</code></pre>\n"
     )
