@@ -54,7 +54,7 @@ STAGES = ["prepare", "move"]
 SOURCES = ["mail", "files"]
 SOURCE_PAGES = ["roles-page", "other-page"]
 #: Text a title may hold: Markdown and HTML that must come out escaped, and words other pages repeat.
-TITLES = st.text(alphabet="ab <>&*_[]`Mail", min_size=1, max_size=12).map(str.strip).filter(bool)
+TITLES = st.text(alphabet="ab <>&*_[]`\"'Mail", min_size=1, max_size=12).map(str.strip).filter(bool)
 EDIT_LINKS = "repo_url: https://git.example.com/playbook\nedit_uri: edit/main/content/\n"
 #: The edit the hand-made tests save: task 300's title.
 RENAMED = ("title", 300, "Files workshop, renamed")
@@ -274,6 +274,8 @@ def edited(base: dict[str, Any], edit: tuple[str, int, Any]) -> dict[str, Any]:
 # The partner's one task goes: its runbook loses its steps (the set-aside blocks) and its heading, and gets them
 # back when the edit is undone; the page as served must not be taken for the one its Markdown last made.
 @example(edit=("owner", 100, "support"))
+# A quoted title: the tags export names the page as the clean build does (before the page's head title, escaped).
+@example(edit=("title", 300, 'The "files" workshop'))
 def test_a_data_edit_rebuilt_in_part_gives_the_site_a_clean_build_gives(session: Session, edit):
     session.save(edited(session.base, edit))
     valid = validate_data(session.project / "data").ok

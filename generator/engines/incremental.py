@@ -135,9 +135,8 @@ class KeptBuild:
     #: export lag behind.
     unchecked: dict[str, OldPage] = field(default_factory=dict)
     index_stale: bool = False
-    #: The tags export's entry of each page, as written, by page URL; and the pages built since it was written.
+    #: The tags export's entry of each page, by page URL, as Material takes it (`tag_entries`).
     tag_entries: dict[str, str] = field(default_factory=dict)
-    tags_touched: set[str] = field(default_factory=set)
     #: The first pass's validation and renderer, which the second takes over where the data is still the same.
     first_pass: tuple[Validation, SiteRenderer] | None = None
     #: Each page's search entries as the index writes them, with the entries they were written from.
@@ -809,8 +808,13 @@ class PageBuilder:
             file._content, file.origin = page.markdown(), page.origin  # type: ignore[attr-defined]
         if self._tags is not None:
             self._tags.mappings.data.pop(mkdocs_page.url, None)
-            kept.tags_touched.add(mkdocs_page.url)
         reused = _populated_reusing(config, mkdocs_page, kept.files)
+        if self._tags is not None:  # its entry as the export takes it, before the page's events add a head title
+            mapping = self._tags.mappings.data.get(mkdocs_page.url)
+            if mapping is None:
+                kept.tag_entries.pop(mkdocs_page.url, None)
+            else:
+                kept.tag_entries[mkdocs_page.url] = _tag_entry(mapping)
         if id(mkdocs_page) in self._in_nav and mkdocs_page.title != title:
             raise FullBuild("a page's title in the navigation changed")
         search = self._search
@@ -1100,17 +1104,28 @@ def _write_tags(config: MkDocsConfig, kept: KeptBuild) -> None:
 
 def _tag_texts(tags: Any, kept: KeptBuild) -> list[str]:
     """Each page's entry of the tags export, in page order."""
-    from material.plugins.tags.structure.mapping.storage import _mapping_to_json
-
-    entries, touched = kept.tag_entries, kept.tags_touched
+    entries = kept.tag_entries
     written: dict[str, str] = {}
     for mapping in tags.mappings:
         url = mapping.item.url
-        known = entries.get(url) if url not in touched else None
-        written[url] = known if known is not None else json.dumps(_mapping_to_json(mapping))
+        known = entries.get(url)
+        written[url] = known if known is not None else _tag_entry(mapping)
     kept.tag_entries = written
-    kept.tags_touched = set()
-    return list(kept.tag_entries.values())
+    return list(written.values())
+
+
+def tag_entries(config: MkDocsConfig) -> dict[str, str]:
+    """Every page's entry of the tags export, by page URL, as Material takes them: when every page is converted and
+    none is built yet (`on_env`). A page's title is read then: once built, a page whose title holds a quote has it
+    escaped in its meta (the head title our `on_page_context` adds), which the export must not show."""
+    tags = _exported_tags(config)
+    return {mapping.item.url: _tag_entry(mapping) for mapping in tags.mappings} if tags is not None else {}
+
+
+def _tag_entry(mapping: Any) -> str:
+    from material.plugins.tags.structure.mapping.storage import _mapping_to_json
+
+    return json.dumps(_mapping_to_json(mapping))
 
 
 def _write_atomically(path: Path, content: bytes) -> None:

@@ -46,6 +46,7 @@ from generator.engines.incremental import (
     rebuild,
     rebuild_edited,
     serialise_indexes,
+    tag_entries,
 )
 from generator.engines.material_search import speed_up_search_scrub
 from generator.engines.preview import EventDrivenServer
@@ -155,6 +156,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         #: The hand-written pages' Markdown with their [[kind:id]] links resolved, and each page's search entries.
         self.hand_written_markdown: dict[str, str] = {}
         self.search_entries: dict[str, list[dict[str, Any]]] = {}
+        #: While serving, each page's entry of the tags export, as Material took them (`tag_entries`).
+        self.tag_entries: dict[str, str] = {}
         #: While serving, where each generated page's edit link starts in the page written, in bytes: a line added
         #: above a record changes only that link's line, which the preview then writes in place (`PageBuilder`).
         self.edit_link_at: dict[str, int] = {}
@@ -339,6 +342,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             self.site_index, self.link_options = index, CheckOptions(file_urls=self.offline, root=root)
             self.links = PageStream(Path(config.site_dir), index, self.link_options)
         self.env, self._search_mark = env, 0
+        if self.serving and not self.unbuildable:
+            self.tag_entries = tag_entries(config)  # what the tags export holds, for the edits to update
         return env
 
     def on_post_page(self, output: str, page: MkDocsPage, config: MkDocsConfig) -> str:
@@ -408,6 +413,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             plan_reads=dict(renderer.plan_reads),
             fragments_into=getattr(self, "fragments_into", {}),
             exporter=self.exporter,
+            tag_entries=dict(self.tag_entries),
         )
 
     def state(self) -> dict[str, Any]:
