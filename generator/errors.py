@@ -26,6 +26,9 @@ class Problem:
     cause: Place | None = field(default=None, compare=False)
     #: How many problems were folded under this one.
     knock_ons: int = field(default=0, compare=False)
+    #: Reported before the problems of every file, whatever its place: others may follow from it without it being
+    #: known which (a record given another's ID leaves the references to its old ID unknown, in other files).
+    first: bool = field(default=False, compare=False)
 
     @property
     def place(self) -> Place:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
 from conftest import REPO
 
 EDIT = ("    owner: support\n", "    owner: suport\n")
@@ -142,3 +146,76 @@ def test_a_broken_file_does_not_hide_problems_in_others(data_dir: Path):
     assert "data/glossary.yml:1:1: error: the file is not UTF-8 text" in result.stderr
     assert "data/tasks.yml:10:12: error: tasks[1].owner: unknown role 'suport'" in result.stderr
     assert result.stderr.splitlines()[-1] == "data: 2 errors in 2 files"
+
+
+def test_a_record_given_another_records_id_is_reported_before_the_references_it_breaks(tmp_path: Path):
+    """Task 4027 renumbered as 1635 (a task that exists): the references to 4027, in another file that sorts
+    first, follow from it; the first line says what to change."""
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data)
+    tasks = data / "tasks.yml"
+    text = tasks.read_text(encoding="utf-8")
+    tasks.write_text(text.replace("\n  - id: 4027\n", "\n  - id: 1635\n", 1), encoding="utf-8")
+    line = text[: text.index("\n  - id: 4027\n")].count("\n") + 2
+
+    result = run("validate", cwd=tmp_path)
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    first, *rest = result.stderr.splitlines()
+    assert first.startswith(f"data/tasks.yml:{line}:9: error: tasks[")
+    assert "duplicate playbook task ID 1635" in first and "give each record its own ID" in first
+    assert any(text.startswith("data/responsibilities.yml:") and "unknown playbook task 4027" in text for text in rest)
+
+
+@pytest.mark.parametrize("kind", ["folder", "link to nothing", "fifo"])
+def test_a_data_file_that_is_not_a_file_is_named_at_its_path(data_dir: Path, kind: str):
+    roles = data_dir / "roles.yml"
+    roles.unlink()
+    if kind == "folder":
+        roles.mkdir()
+    elif kind == "link to nothing":
+        roles.symlink_to("nowhere.yml")
+    else:
+        os.mkfifo(roles)  # opened, it would wait for a writer forever: never opened
+
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "validate"],
+        cwd=data_dir.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    first = result.stderr.splitlines()[0]
+    expected = {"folder": "is a folder", "link to nothing": "is a link to nothing", "fifo": "is not a regular file"}
+    assert first.startswith(f"data/roles.yml:1:1: error: the data file {expected[kind]} ("), first
+
+
+def test_a_data_file_the_user_cannot_read_is_named_with_what_to_do(tmp_path: Path):
+    """As a contributor without permission sees it (root reads any file: the command runs as `nobody` then)."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp", prefix="playbook-unreadable-"))
+    try:
+        shutil.copytree(REPO / "data", folder / "data")
+        for path in [folder, *folder.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (folder / "data" / "tasks.yml").chmod(0)
+        # util-linux's setpriv: Python's own `user=` could not run the virtual environment's interpreter here.
+        as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if os.geteuid() == 0 else []
+        result = subprocess.run(
+            [*as_nobody, sys.executable, "-m", "generator", "validate"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "HOME": str(folder)},
+        )
+    finally:
+        shutil.rmtree(folder)
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "data/tasks.yml:1:1: error: the data file cannot be read: Permission denied "
+        "(let your user read it (chmod u+r), or restore it with git)"
+    )

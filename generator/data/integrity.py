@@ -177,12 +177,13 @@ def _duplicate_ids(loaded: LoadedData) -> Iterator[Problem]:
                 first[value] = index
                 continue
             earlier = loaded.locate(collection.name, first[value], ("id",))
-            yield _problem(
+            duplicate = _problem(
                 loaded.locate(collection.name, index, ("id",)),
                 f"{collection.name}[{index}].id: duplicate {collection.label} ID {show_value(value)} "
                 f"(first used on line {earlier.line})",
                 "give each record its own ID",
             )
+            yield replace(duplicate, first=True)
 
 
 def _duplicate_orders(loaded: LoadedData) -> Iterator[Problem]:

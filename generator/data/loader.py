@@ -120,22 +120,35 @@ def _unknown_files(data_dir: Path) -> list[Problem]:
     return problems
 
 
+_READ_HINT = "let your user read it (chmod u+r), or restore it with git"
+
+
+def _unreadable(path: Path, names: list[str]) -> tuple[str, str] | None:
+    """Why a data file cannot be read, with what to do (message, hint); None where it is a file."""
+    if path.is_file():
+        return None
+    if path.is_symlink() and not path.exists():
+        return "the data file is a link to nothing", "point the link at the data file, or put the file in its place"
+    if not path.exists():
+        return "the data file is missing", f"create it with the collections {', '.join(names)}"
+    if path.is_dir():
+        return "the data file is a folder", "replace the folder with the data file"
+    return "the data file is not a regular file", f"replace it with a file holding the collections {', '.join(names)}"
+
+
 def _read(data_file: DataFile, loaded: LoadedData, earlier: DataFile | None = None, *, positions: bool = False) -> None:
     names = [collection.name for collection in collections_in(data_file.stem)]
-    if not data_file.path.is_file():
+    unreadable = _unreadable(data_file.path, names)
+    if unreadable is None:
+        try:
+            with data_file.path.open("rb") as stream:
+                raw = stream.read(MAX_DATA_FILE_BYTES + 1)  # the file may grow after a size check: read no more
+        except OSError as err:  # no permission to read it, or it went away since
+            unreadable = (f"the data file cannot be read: {err.strerror or err}", _READ_HINT)
+    if unreadable is not None:
         loaded.unavailable.update(names)
-        loaded.problems.append(
-            Problem(
-                data_file.display,
-                1,
-                1,
-                "the data file is missing",
-                f"create it with the collections {', '.join(names)}",
-            )
-        )
+        loaded.problems.append(Problem(data_file.display, 1, 1, *unreadable))
         return
-    with data_file.path.open("rb") as stream:
-        raw = stream.read(MAX_DATA_FILE_BYTES + 1)  # the file may grow after a size check: read no more
     if len(raw) > MAX_DATA_FILE_BYTES:
         loaded.unavailable.update(names)
         loaded.problems.append(_too_big(data_file))

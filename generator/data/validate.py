@@ -45,7 +45,8 @@ def validate_data(
     problems = _one_per_place([loaded.problems, check_schemas(loaded), check_integrity(loaded, previous)])
     if max_age_days is not None and "source_pages" not in loaded.unavailable:
         problems += stale_sources(loaded, max_age_days, today or datetime.date.today())
-    return Validation(loaded, sorted(_fold_knock_ons(problems)))
+    # By place, but a problem others may follow from before all of them: the cause is what a contributor reads first.
+    return Validation(loaded, sorted(_fold_knock_ons(problems), key=lambda problem: (not problem.first, problem)))
 
 
 def _one_per_place(stages: list[list[Problem]]) -> list[Problem]:
