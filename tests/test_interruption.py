@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -208,3 +209,36 @@ def test_serve_shows_the_problems_of_broken_data_and_recovers_when_they_are_fixe
         server.terminate()
         server.wait(timeout=30)
         end_session(server)
+
+
+def test_a_save_that_breaks_a_pages_link_to_an_id_shows_the_problem_instead_of_holding_the_browser(project: Path):
+    """Task 3954 renumbered in the data, and the page that names it left alone: the build fails once begun (the
+    page's [[task:3954]] has nothing to point at). The browser gets the problems page, as for invalid data, not a
+    request MkDocs holds until the next save; the next save that mends it brings the site back."""
+    tasks, responsibilities = project / "data" / "tasks.yml", project / "data" / "responsibilities.yml"
+    originals = {path: path.read_text(encoding="utf-8") for path in (tasks, responsibilities)}
+    port = free_port()
+    log = project.parent / "serve.log"
+    with log.open("w") as output:
+        server = start(project, "serve", "--dev-addr", f"127.0.0.1:{port}", output=output)
+    home = f"http://127.0.0.1:{port}/partner-playbook/"
+    try:
+        assert wait_for(lambda: "Finish the technical assessment" in fetch(home + "tasks/1699/"), 120)
+        responsibilities.write_text(originals[responsibilities].replace("[3954]", "[3955]"), encoding="utf-8")
+        tasks.write_text(originals[tasks].replace("\n  - id: 3954\n", "\n  - id: 3955\n", 1), encoding="utf-8")
+        assert wait_for(lambda: "The site cannot be built" in fetch(home), 120), log.read_text()
+        page = fetch(home)
+        line = Path("content/fasttrack-migration.md")
+        text = (project / line).read_text(encoding="utf-8")
+        at = text[: text.index("[[task:3954]]")].count("\n") + 1
+        assert re.search(rf"{line}:{at}:\d+: error: unknown playbook task .{{0,6}}3954", page), page
+        said = log.read_text()
+        assert "will appear stuck" not in said and "Traceback" not in said, said
+
+        for path, text in originals.items():
+            path.write_text(text, encoding="utf-8")
+        assert wait_for(lambda: "The site cannot be built" not in fetch(home), 120)
+        assert "Finish the technical assessment" in fetch(home + "tasks/1699/")
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)

@@ -131,6 +131,10 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     #: Its `on_post_page` returns the page's HTML as it is given (the preview counts on it: engines/incremental).
     post_page_leaves_html_alone = True
     unbuildable = ""
+    #: Why the preview's last build failed once begun, to be shown by the build after it (`_full_build`).
+    failed_build = ""
+    #: Why a build failed, where this plugin raised it (a page links to an ID the data does not have).
+    failure = ""
     #: The preview's last good site and its state, set aside while the data has problems.
     stashed: Stash | None = None
     #: Held while the preview rebuilds, in the build loop or after it (the rest of an edit).
@@ -225,6 +229,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
 
     def _refusal(self, config: MkDocsConfig) -> str:
         """What stops the build before it starts (bad data, a link out of the project), as a report; or ""."""
+        if self.failed_build:  # the preview's last build failed half-way: this one shows why (`_full_build`)
+            return self.failed_build
         data_dir = Path(self.config.data_dir)
         # MkDocs would copy a link's target (/etc/ssl, /proc/self/environ) into the site and the bundle.
         checked = [path for path in self.sources(config) if path.exists() and path != data_dir]  # data: validate
@@ -334,7 +340,8 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         if self.rendering is not None:
             self.rendering.close()
         if self.problems:
-            raise PluginError("links to unknown IDs:\n" + render(sorted(self.problems), "text", subject="content"))
+            self.failure = "links to unknown IDs:\n" + render(sorted(self.problems), "text", subject="content")
+            raise PluginError(self.failure)
         if self.config.check_links and not self.unbuildable:
             # Every file the site will hold is known now; each page is checked, on the other core, as it is written.
             index = SiteIndex.from_paths(file.dest_uri for file in files)
@@ -482,7 +489,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
                 except InvalidData:
                     if self.stashed is None:
                         self.stashed = Stash.of(kept)
-                    full_build()
+                    self._full_build(full_build)
                     return "problems shown"
                 except FullBuild as why:
                     reason = str(why)
@@ -502,8 +509,23 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
             log.info(line)
             self._forget_kept()
             self._drop_stash()
-            full_build()
+            self._full_build(full_build)
             return line
+
+    def _full_build(self, full_build: Any) -> None:
+        """MkDocs' build of the whole site; where it fails once begun (a hand-written page links to an ID the data
+        no longer has), a build of the problems page, as for data with problems, in its place. MkDocs' server held
+        every request after a failed build, until the next save: the browser waited, with nothing to say why."""
+        self.failure = ""
+        try:
+            full_build()
+        except Exception as err:
+            # MkDocs has logged why; where the failure was this plugin's, the page says it in full.
+            self.failed_build = self.failure or f"the site could not be built ({type(err).__name__}: {err})"
+            try:
+                full_build()
+            finally:
+                self.failed_build = ""
 
     def _finish(self, server: EventDrivenServer, kept: KeptBuild, hold: _CollectorHold) -> None:
         """The work an edit's rebuild left for later; a failure asks the build loop for a full build. Once serve
