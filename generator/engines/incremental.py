@@ -306,8 +306,8 @@ def _edited_records(before: Catalogue, after: Catalogue) -> Iterator[tuple[str, 
         for index, (was, now) in enumerate(zip(old, new, strict=True)):
             if was is now or was == now:
                 continue
-            if was.get("id") != now.get("id"):
-                raise FullBuild("a record's ID changed")
+            if was.get("id") != now.get("id"):  # by position: a record moved in its file looks the same
+                raise FullBuild("a record's ID changed, or records moved in their file")
             yield collection, index
 
 
