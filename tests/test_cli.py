@@ -193,7 +193,7 @@ def test_a_data_file_that_is_not_a_file_is_named_at_its_path(data_dir: Path, kin
     assert first.startswith(f"data/roles.yml:1:1: error: the data file {expected[kind]} ("), first
 
 
-def test_a_data_file_the_user_cannot_read_is_named_with_what_to_do(tmp_path: Path):
+def test_a_data_file_the_user_cannot_read_is_named_with_what_to_do():
     """As a contributor without permission sees it (root reads any file: the command runs as `nobody` then)."""
     folder = Path(tempfile.mkdtemp(dir="/tmp", prefix="playbook-unreadable-"))
     try:
@@ -218,4 +218,32 @@ def test_a_data_file_the_user_cannot_read_is_named_with_what_to_do(tmp_path: Pat
     assert result.stderr.splitlines()[0] == (
         "data/tasks.yml:1:1: error: the data file cannot be read: Permission denied "
         "(let your user read it (chmod u+r), or restore it with git)"
+    )
+
+
+def test_a_data_folder_the_user_cannot_search_is_named_at_each_file_without_a_traceback():
+    """The folder readable but not searchable (chmod 644): its files cannot even be looked at."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp", prefix="playbook-unsearchable-"))
+    try:
+        shutil.copytree(REPO / "data", folder / "data")
+        for path in [folder, *folder.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (folder / "data").chmod(0o644)
+        as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if os.geteuid() == 0 else []
+        result = subprocess.run(
+            [*as_nobody, sys.executable, "-m", "generator", "validate"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "HOME": str(folder)},
+        )
+    finally:
+        (folder / "data").chmod(0o755)
+        shutil.rmtree(folder)
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "data/fasttrack.yml:1:1: error: the data file cannot be read: Permission denied "
+        "(let your user open data (chmod u+rx))"
     )

@@ -17,8 +17,6 @@ import pytest
 from site_helpers import fetch, free_port, make_project, playbook, wait_for
 from test_site_failures import replace_in
 
-from generator.engines.mkdocs_plugin import PROBLEMS_MARK
-
 
 def processes_in_session(session: int) -> list[int]:
     """The live processes of a session (a command started with start_new_session and all it forked)."""
@@ -200,8 +198,10 @@ def test_serve_shows_the_problems_of_broken_data_and_recovers_when_they_are_fixe
         with pytest.raises(urllib.error.HTTPError) as missing:  # any page shows them, asking again until fixed
             fetch(home + "tasks/1699/")
         other = missing.value.read().decode("utf-8")
-        assert "The site cannot be built" in other and PROBLEMS_MARK in other
-        assert '<base href="/partner-playbook/">' in other  # its styles and scripts found at any depth
+        assert "The site cannot be built" in other and 'name="playbook-problems"' in other
+        # Its styles and scripts found at any depth, and Material's scripts told where the site's root is.
+        assert '<base href="/partner-playbook/">' in other
+        assert '"base": "/partner-playbook/"' in other and '__md_scope=new URL("/partner-playbook/",location)' in other
 
         roles.write_text(original, encoding="utf-8")
         assert wait_for(lambda: "Finish the technical assessment" in fetch(home + "tasks/1699/"), 180)
@@ -226,7 +226,8 @@ def test_a_save_that_breaks_a_pages_link_to_an_id_shows_the_problem_instead_of_h
         assert wait_for(lambda: "Finish the technical assessment" in fetch(home + "tasks/1699/"), 120)
         responsibilities.write_text(originals[responsibilities].replace("[3954]", "[3955]"), encoding="utf-8")
         tasks.write_text(originals[tasks].replace("\n  - id: 3954\n", "\n  - id: 3955\n", 1), encoding="utf-8")
-        assert wait_for(lambda: "The site cannot be built" in fetch(home), 120), log.read_text()
+        # Both files saved: a build of the first alone shows another problem (an unknown task in the data).
+        assert wait_for(lambda: "content/fasttrack-migration.md:" in fetch(home), 120), log.read_text()
         page = fetch(home)
         line = Path("content/fasttrack-migration.md")
         text = (project / line).read_text(encoding="utf-8")

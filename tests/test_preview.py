@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from mkdocs.livereload import LiveReloadServer
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.polling import PollingObserver
 
+from generator.engines.mkdocs_plugin import problems_404
 from generator.engines.preview import CHANGES, EventDrivenServer, event_driven_serve
 
 
@@ -93,3 +95,24 @@ def changes_within(server: EventDrivenServer, expected: set[str], seconds: float
         changes |= server.take_changes()
         time.sleep(0.05)
     return changes
+
+
+def test_the_problems_page_served_anywhere_names_the_root_escaped():
+    """The site's root comes from mkdocs.yml's site_url, which a pull request may change: it lands in an attribute
+    and in scripts, escaped for each; the report page's own markup is otherwise as built."""
+    home = (
+        '<html><head><meta charset="utf-8"><title>t</title></head><body><a href="#top">Skip</a>'
+        '<script>__md_scope=new URL(".",location)</script>'
+        '<script id="__config" type="application/json">{"base": ".", "search": "x.js"}</script></body></html>'
+    )
+    root = '/a"b</script><script>alert(1)</script>/'
+    page = problems_404(home, root)
+    escaped = '"/a\\"b\\u003c/script>\\u003cscript>alert(1)\\u003c/script>/"'
+    assert '<base href="/a&quot;b&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;/">' in page
+    assert '<script id="__config" type="application/json">{"base": ' + escaped + ', "search": "x.js"}' in page
+    assert "__md_scope=new URL(" + escaped + ",location)" in page
+    assert page.count("<script") == 3  # the palette's, the config and the one that asks again: no other
+    # After the character set, and marked with the report's digest: another report is another page.
+    assert page.index('<meta charset="utf-8">') < page.index('name="playbook-problems"') < page.index("<title>")
+    assert problems_404(home.replace("Skip", "Skip!"), root) != page
+    assert re.findall(r'name="playbook-problems" content="([0-9a-f]{16})"', page)

@@ -15,8 +15,6 @@ import pytest
 from browser import AXE, CHROMIUM, Traffic, blocking_violations, describe, gated_context, launched_chromium
 from site_helpers import SITE_PATH, fetch, free_port, make_project, wait_for
 
-from generator.engines.mkdocs_plugin import PROBLEMS_MARK, problems_404
-
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason="Debian's chromium is not installed"),
     pytest.mark.skipif(not AXE.is_file(), reason="axe-core is missing: run `npm install` first"),
@@ -121,6 +119,13 @@ def test_a_saved_edit_reloads_the_open_pages_and_a_broken_save_shows_its_line(tm
                 assert not violations, describe(violations)
                 assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
+                # Another broken save, with another problem: the page shows the new report by itself.
+                _mark(task_page)
+                other = original.replace("    stage: assess\n", "    stage: nowhere-stage\n", 1)
+                tasks.write_text(other, encoding="utf-8")
+                _shows(task_page, "nowhere-stage")
+                assert not _unreloaded(task_page) and "nobody-here" not in task_page.inner_text("body")
+
                 # The next good save brings the site back, on the page the browser was on.
                 tasks.write_text(original, encoding="utf-8")
                 _shows(task_page, TITLE)
@@ -132,19 +137,3 @@ def test_a_saved_edit_reloads_the_open_pages_and_a_broken_save_shows_its_line(tm
         finally:
             server.terminate()
             server.wait(timeout=30)
-
-
-def test_the_problems_page_served_anywhere_names_the_root_escaped():
-    """The site's root comes from mkdocs.yml's site_url, which a pull request may change: it lands in an attribute
-    and in a script's JSON, escaped for each; the report page's own markup is otherwise as built."""
-    home = (
-        '<html><head><meta charset="utf-8"></head><body>'
-        '<script id="__config" type="application/json">{"base": ".", "search": "x.js"}</script></body></html>'
-    )
-    root = '/a"b</script><script>alert(1)</script>/'
-    page = problems_404(home, root)
-    assert '<base href="/a&quot;b&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;/">' in page
-    config = page[page.index('<script id="__config"') :]
-    assert '"base": "/a\\"b\\u003c/script>\\u003cscript>alert(1)\\u003c/script>/"' in config
-    assert page.count("<script") == 2  # the config and the one that asks again: no other
-    assert PROBLEMS_MARK in page and page.index(PROBLEMS_MARK) < page.index('<meta charset="utf-8">')

@@ -125,6 +125,14 @@ _READ_HINT = "let your user read it (chmod u+r), or restore it with git"
 
 def _unreadable(path: Path, names: list[str]) -> tuple[str, str] | None:
     """Why a data file cannot be read, with what to do (message, hint); None where it is a file."""
+    try:
+        return _not_a_file(path, names)
+    except OSError as err:  # a folder on the way the user may not search (pathlib raises for that alone)
+        folder = os.path.relpath(path.parent)
+        return f"the data file cannot be read: {err.strerror or err}", f"let your user open {folder} (chmod u+rx)"
+
+
+def _not_a_file(path: Path, names: list[str]) -> tuple[str, str] | None:
     if path.is_file():
         return None
     if path.is_symlink() and not path.exists():

@@ -33,7 +33,8 @@ def validate_data(
     previous: LoadedData | None = None,
     positions: bool = False,
 ) -> Validation:
-    """Every problem of every file, sorted by where it is; never raises for bad data.
+    """Every problem of every file, sorted by where it is (a duplicated ID first: others may follow from it); never
+    raises for bad data, an unreadable file included.
 
     With `max_age_days`, source pages not reviewed within that many days (before `today`) give warnings. With
     `previous` (the last load of the same folder, as the live preview keeps it), the files whose bytes did not

@@ -1032,14 +1032,11 @@ def _write_downloads(config: MkDocsConfig, files: Files, downloads: dict[str, st
 
 
 def serialise_indexes(kept: KeptBuild) -> None:
-    """Every page's search entries and tags entry serialised now, as the search index and the tags export write
-    them, while nothing waits (after the preview's full build): the first edit's pass then serialises only the
-    pages it builds (0.2 s at 5,000 tasks)."""
+    """Every page's search entries serialised now, as the search index writes them, while nothing waits (after the
+    preview's full build): the first edit's pass then serialises only the pages it builds (0.2 s at 5,000 tasks).
+    The tags export's entries were taken during the build, when Material takes them (`tag_entries`)."""
     if _enabled_search(kept.config) is not None:
         _search_fragments(kept)
-    tags = _exported_tags(kept.config)
-    if tags is not None:
-        _tag_texts(tags, kept)
 
 
 def _write_search_index(config: MkDocsConfig, kept: KeptBuild) -> None:

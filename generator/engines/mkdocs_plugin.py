@@ -7,6 +7,7 @@ Generated pages are virtual files: nothing is written into the docs folder or th
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import logging
 import os
@@ -133,7 +134,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
     unbuildable = ""
     #: Why the preview's last build failed once begun, to be shown by the build after it (`_full_build`).
     failed_build = ""
-    #: Why a build failed, where this plugin raised it (a page links to an ID the data does not have).
+    #: Why the current build failed, as this plugin or the error MkDocs reports says it.
     failure = ""
     #: The preview's last good site and its state, set aside while the data has problems.
     stashed: Stash | None = None
@@ -177,7 +178,10 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         if self.unbuildable:
             if not self.serving:
                 raise PluginError(self.unbuildable)
-            log.error(self.unbuildable)
+            if self.failed_build:  # MkDocs has just logged it
+                log.info("the problems above are shown in the browser until a save mends them")
+            else:
+                log.error(self.unbuildable)
             config.nav = None  # the one page there is
             return config
         self.edit_bases: dict[Path, str | None] = {}
@@ -434,6 +438,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         return state
 
     def on_build_error(self, error: Exception) -> None:
+        self.failure = self.failure or str(error)  # what the preview's problems page says (`_full_build`)
         self._forget_kept()  # the site is not what was kept of it: the next edit builds it whole
         self.stop()
 
@@ -520,7 +525,7 @@ class PlaybookPlugin(BasePlugin[PlaybookConfig]):
         try:
             full_build()
         except Exception as err:
-            # MkDocs has logged why; where the failure was this plugin's, the page says it in full.
+            # MkDocs has logged why (a plugin's error, or the exception's traceback); the page says it too.
             self.failed_build = self.failure or f"the site could not be built ({type(err).__name__}: {err})"
             try:
                 full_build()
@@ -816,35 +821,49 @@ def _edit_prefix(config: MkDocsConfig, repo_root: Path) -> str | None:
     return edit_uri[: len(edit_uri) - len(docs)]
 
 
-#: Marks the preview's problems page as served for any address (`problems_404`).
-PROBLEMS_MARK = '<meta name="playbook-problems" content="">'
-#: Asks for the address shown every second, and reloads once the answer is no longer the problems page (the site
-#: is back, or the address is missing for good and the theme's own 404 page says so). A page that reloaded itself
-#: on a timer (a refresh every 2 s) restarted a screen reader on it each time, and axe counts it as serious.
+#: Marks the preview's problems page as served for any address, with a digest of its report (`problems_404`).
+PROBLEMS_MARK = '<meta name="playbook-problems" content="{}">'
+#: Asks for the address shown every second, and reloads once the answer is not this problems page: the site is
+#: back, another report replaced this one, or the address is missing for good (the theme's own 404 page says so).
+#: A page that reloaded itself on a timer (a refresh every 2 s) restarted a screen reader on it each time, and axe
+#: counts it as serious. Links within the page stay on it (`<base>` would send them to the site's root).
 _ASK_AGAIN = (
-    "<script>(function ask(){setTimeout(function(){"
-    'fetch(location.href,{cache:"no-store"}).then(function(answer){'
-    "return answer.ok?location.reload():answer.text().then(function(text){"
-    'text.indexOf("playbook-problems")<0?location.reload():ask()})},ask)},1000)})()</script>'
+    "<script>(function(){{var mark={mark};"
+    "document.querySelectorAll(\"a[href^='#']\").forEach(function(link){{"
+    'link.setAttribute("href",location.pathname+location.search+link.getAttribute("href"))}});'
+    "(function ask(){{setTimeout(function(){{"
+    'fetch(location.href,{{cache:"no-store"}}).then(function(answer){{'
+    "return answer.ok?location.reload():answer.text().then(function(text){{"
+    "text.indexOf(mark)<0?location.reload():ask()}})}}).catch(ask)}},1000)}})()}})()</script>"
 )
-
-
-#: How Material's configuration in the home page names the site's root: relative to the page.
-_HOME_BASE = '"base": "."'
+#: Where Material's configuration and its palette script name the site's root, relative to the page.
+_HOME_CONFIG, _HOME_BASE = '<script id="__config" type="application/json">', '"base": "."'
+_HOME_SCOPE = '__md_scope=new URL(".",location)'
+_CHARSET = '<meta charset="utf-8">'
 
 
 def problems_404(home: str, root: str) -> str:
     """The preview's problems page (`home`, built as the site's home) as its 404 page, served for whatever address
     the browser asks for. MkDocs' live reload is only added to pages found, so this one asks again by itself until
-    the page is back. Its addresses were written for the home page: a `<base>` of the site's root (`root`) keeps
-    them right at tasks/1699/, where the theme's styles and scripts were looked for under tasks/1699/assets/ and
-    the page came unstyled, in the light palette whatever the system's."""
-    head = f'<head>\n{PROBLEMS_MARK}\n<base href="{escape_html(root)}">'
-    # Material's script resolves its own base (where the search index is) against the page's address, not <base>.
-    base = '"base": ' + json.dumps(root).replace("<", "\\u003c")
-    page = home.replace("<head>", head, 1).replace(_HOME_BASE, base, 1)
+    it changes. Its addresses were written for the home page: a `<base>` of the site's root (`root`) keeps them
+    right at tasks/1699/, where the theme's styles and scripts were looked for under tasks/1699/assets/ and the page
+    came unstyled, in the light palette whatever the system's; Material's own scripts resolve the site's root (the
+    search index, the palette a reader picked) against the page's address, so they are told it too."""
+    root_json = json.dumps(root).replace("<", "\\u003c")  # in a script: no `</script>` can end it early
+    mark = PROBLEMS_MARK.format(hashlib.sha256(home.encode("utf-8", "surrogatepass")).hexdigest()[:16])
+    added = f'{mark}\n<base href="{escape_html(root)}">'
+    # After the character set, which a browser looks for in the first 1,024 bytes only.
+    page = (
+        home.replace(_CHARSET, f"{_CHARSET}\n{added}", 1)
+        if _CHARSET in home
+        else home.replace("<head>", f"<head>\n{added}", 1)
+    )
+    head, config, rest = page.partition(_HOME_CONFIG)  # the configuration's own key, not a page text's
+    page = head + config + rest.replace(_HOME_BASE, f'"base": {root_json}', 1) if config else page
+    page = page.replace(_HOME_SCOPE, _HOME_SCOPE.replace('"."', root_json), 1)
+    script = _ASK_AGAIN.format(mark=json.dumps(mark).replace("<", "\\u003c"))
     before, end, after = page.rpartition("</body>")
-    return f"{before}{_ASK_AGAIN}\n{end}{after}"
+    return f"{before}{script}\n{end}{after}" if end else f"{page}{script}"
 
 
 def problems_page(report: str) -> str:

@@ -42,7 +42,7 @@ def links_leaving(paths: Iterable[Path], root: Path) -> list[Problem]:
     problems = []
     for path in paths:
         for candidate in _walk(path):
-            if not candidate.is_symlink():
+            if not _is_link(candidate):
                 continue
             try:
                 inside = candidate.resolve().is_relative_to(root)
@@ -61,9 +61,18 @@ def links_leaving(paths: Iterable[Path], root: Path) -> list[Problem]:
     return sorted(problems)
 
 
+def _is_link(path: Path) -> bool:
+    """Whether `path` is a symbolic link; not where it cannot even be looked at (a folder on the way the user may
+    not search): nothing can read it through the link either, and its reader says why."""
+    try:
+        return path.is_symlink()
+    except OSError:
+        return False
+
+
 def _walk(path: Path) -> Iterable[Path]:
     yield path
-    if path.is_dir() and not path.is_symlink():
+    if not _is_link(path) and _is_folder(path):
         for folder, dirs, files in os.walk(path):
             yield from (Path(folder) / name for name in sorted([*dirs, *files]))
 
@@ -91,3 +100,10 @@ def refuse_output(flag: str, output: Path, root: Path, sources: Iterable[Path], 
             continue
         what = "the repository's history" if folder == root / ".git" else "which the site is made from"
         raise UsageError(f"{flag} {output} {harm}, {what}; choose {instead}")
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
