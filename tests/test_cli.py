@@ -193,44 +193,18 @@ def test_a_data_file_that_is_not_a_file_is_named_at_its_path(data_dir: Path, kin
     assert first.startswith(f"data/roles.yml:1:1: error: the data file {expected[kind]} ("), first
 
 
-def test_a_data_file_the_user_cannot_read_is_named_with_what_to_do():
-    """As a contributor without permission sees it (root reads any file: the command runs as `nobody` then)."""
-    folder = Path(tempfile.mkdtemp(dir="/tmp", prefix="playbook-unreadable-"))
+def validate_without_permission(path: str, mode: int) -> subprocess.CompletedProcess[str]:
+    """`playbook validate` of a copy of the shipped data with `path` (relative to the copy) at `mode`, as a
+    contributor without permission runs it: root reads any file, so the command runs as `nobody` then (through
+    util-linux's setpriv: Python's own `user=` could not run the virtual environment's interpreter here)."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp", prefix="playbook-permission-"))
     try:
         shutil.copytree(REPO / "data", folder / "data")
-        for path in [folder, *folder.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        (folder / "data" / "tasks.yml").chmod(0)
-        # util-linux's setpriv: Python's own `user=` could not run the virtual environment's interpreter here.
+        for each in [folder, *folder.rglob("*")]:
+            each.chmod(0o755 if each.is_dir() else 0o644)
+        (folder / path).chmod(mode)
         as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if os.geteuid() == 0 else []
-        result = subprocess.run(
-            [*as_nobody, sys.executable, "-m", "generator", "validate"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "HOME": str(folder)},
-        )
-    finally:
-        shutil.rmtree(folder)
-
-    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    assert result.stderr.splitlines()[0] == (
-        "data/tasks.yml:1:1: error: the data file cannot be read: Permission denied "
-        "(let your user read it (chmod u+r), or restore it with git)"
-    )
-
-
-def test_a_data_folder_the_user_cannot_search_is_named_at_each_file_without_a_traceback():
-    """The folder readable but not searchable (chmod 644): its files cannot even be looked at."""
-    folder = Path(tempfile.mkdtemp(dir="/tmp", prefix="playbook-unsearchable-"))
-    try:
-        shutil.copytree(REPO / "data", folder / "data")
-        for path in [folder, *folder.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        (folder / "data").chmod(0o644)
-        as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if os.geteuid() == 0 else []
-        result = subprocess.run(
+        return subprocess.run(
             [*as_nobody, sys.executable, "-m", "generator", "validate"],
             cwd=folder,
             capture_output=True,
@@ -241,6 +215,21 @@ def test_a_data_folder_the_user_cannot_search_is_named_at_each_file_without_a_tr
     finally:
         (folder / "data").chmod(0o755)
         shutil.rmtree(folder)
+
+
+def test_a_data_file_the_user_cannot_read_is_named_with_what_to_do():
+    result = validate_without_permission("data/tasks.yml", 0)
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "data/tasks.yml:1:1: error: the data file cannot be read: Permission denied "
+        "(let your user read it (chmod u+r), or restore it with git)"
+    )
+
+
+def test_a_data_folder_the_user_cannot_search_is_named_at_each_file_without_a_traceback():
+    """The folder readable but not searchable (chmod 644): its files cannot even be looked at."""
+    result = validate_without_permission("data", 0o644)
 
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.splitlines()[0] == (
