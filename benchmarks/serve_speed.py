@@ -234,6 +234,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=20)
+                sys.stderr.write(
+                    "the server did not stop on SIGINT: killed, it may have left its site in the temp folder\n"
+                )
         self.log.close()
 
 
@@ -333,6 +336,10 @@ def report(tasks: int, full_build: float | None, startup: float | None, timings:
 
 
 def main() -> None:
+    # Started in the background by a shell without job control, this script (and every process it starts) would
+    # ignore SIGINT: the server could not be stopped as Ctrl-C stops it, and once killed, it left its temporary site
+    # behind. Python's own handler here lets the server start with the default one.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, action="append", help="catalogue size; repeatable (default 1000, 5000)")
     parser.add_argument("--timeout", type=float, default=600, help="longest wait for a build or an edit, seconds")
