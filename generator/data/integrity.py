@@ -177,13 +177,13 @@ def _duplicate_ids(loaded: LoadedData) -> Iterator[Problem]:
                 first[value] = index
                 continue
             earlier = loaded.locate(collection.name, first[value], ("id",))
-            duplicate = _problem(
+            yield _problem(
                 loaded.locate(collection.name, index, ("id",)),
                 f"{collection.name}[{index}].id: duplicate {collection.label} ID {show_value(value)} "
                 f"(first used on line {earlier.line})",
                 "give each record its own ID",
+                first=True,  # the references to the ID the record had may follow from it
             )
-            yield replace(duplicate, first=True)
 
 
 def _duplicate_orders(loaded: LoadedData) -> Iterator[Problem]:
@@ -553,5 +553,5 @@ def _sources_of_cited_tasks(loaded: LoadedData) -> Iterator[Problem]:
                 )
 
 
-def _problem(at: Problem, message: str, hint: str) -> Problem:
-    return Problem(at.path, at.line, at.column, message, hint)
+def _problem(at: Problem, message: str, hint: str, *, first: bool = False) -> Problem:
+    return Problem(at.path, at.line, at.column, message, hint, first=first)

@@ -1100,15 +1100,9 @@ def _write_tags(config: MkDocsConfig, kept: KeptBuild) -> None:
 
 
 def _tag_texts(tags: Any, kept: KeptBuild) -> list[str]:
-    """Each page's entry of the tags export, in page order."""
-    entries = kept.tag_entries
-    written: dict[str, str] = {}
-    for mapping in tags.mappings:
-        url = mapping.item.url
-        known = entries.get(url)
-        written[url] = known if known is not None else _tag_entry(mapping)
-    kept.tag_entries = written
-    return list(written.values())
+    """Each page's entry of the tags export, in page order: each taken when Material takes it, by the full build
+    (`tag_entries`) or by the pass that built the page again (`PageBuilder.build`)."""
+    return [kept.tag_entries[mapping.item.url] for mapping in tags.mappings]
 
 
 def tag_entries(config: MkDocsConfig) -> dict[str, str]:

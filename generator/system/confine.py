@@ -72,7 +72,11 @@ def _is_link(path: Path) -> bool:
 
 def _walk(path: Path) -> Iterable[Path]:
     yield path
-    if not _is_link(path) and _is_folder(path):
+    try:
+        folder = path.is_dir() and not path.is_symlink()
+    except OSError:  # as for `_is_link`: nothing under it can be read
+        folder = False
+    if folder:
         for folder, dirs, files in os.walk(path):
             yield from (Path(folder) / name for name in sorted([*dirs, *files]))
 
@@ -100,10 +104,3 @@ def refuse_output(flag: str, output: Path, root: Path, sources: Iterable[Path], 
             continue
         what = "the repository's history" if folder == root / ".git" else "which the site is made from"
         raise UsageError(f"{flag} {output} {harm}, {what}; choose {instead}")
-
-
-def _is_folder(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except OSError:
-        return False
